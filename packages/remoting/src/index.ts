@@ -1,0 +1,26 @@
+/**
+ * @effect-rocketmq/remoting: the Apache RocketMQ remoting protocol for Effect.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as Codec from "./Codec.ts"
+
+/** @since 0.1.0 */
+export * as Header from "./Header.ts"
+
+/** @since 0.1.0 */
+export * as LanguageCode from "./LanguageCode.ts"
+
+/** @since 0.1.0 */
+export * as RemotingCommand from "./RemotingCommand.ts"
+
+/** @since 0.1.0 */
+export * as RemotingError from "./RemotingError.ts"
+
+/** @since 0.1.0 */
+export * as RequestCode from "./RequestCode.ts"
+
+/** @since 0.1.0 */
+export * as ResponseCode from "./ResponseCode.ts"

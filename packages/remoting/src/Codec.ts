@@ -51,6 +51,12 @@ export const MAX_HEADER_LENGTH = 0xff_ffff
 const TYPE_JSON = 0
 const TYPE_ROCKETMQ = 1
 
+let scratch = Buffer.allocUnsafe(4096)
+
+const ensureScratch = (size: number): void => {
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, scratch.length * 2))
+}
+
 const asBuffer = (bytes: Uint8Array): Buffer =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
@@ -83,6 +89,138 @@ export const encodeJsonHeaderText = (command: RemotingCommand): string => {
     "\",\"opaque\":" + command.opaque
   if (command.remark !== undefined) text += ",\"remark\":" + quote(command.remark)
   return text + ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":" + command.version + "}"
+}
+
+// --- JSON header straight to bytes ---------------------------------------------------------------
+// The same text as encodeJsonHeaderText, written byte by byte into a buffer: no intermediate
+// string, no UTF-8 pass over it, no length measuring. ASCII is written char by char; a string with
+// other characters falls back to JSON.stringify + a native UTF-8 write for its remainder.
+
+const HEX = "0123456789abcdef"
+
+const writeAsciiLiteral = (buf: Buffer, pos: number, literal: Uint8Array): number => {
+  for (let i = 0; i < literal.length; i++) buf[pos + i] = literal[i]!
+  return pos + literal.length
+}
+
+const writeInt = (buf: Buffer, pos: number, n: number): number => {
+  if (n < 0) {
+    buf[pos++] = 0x2d
+    if (n === -2147483648) return writeAsciiLiteral(buf, pos, MIN_INT_DIGITS)
+    n = -n
+  }
+  if (n < 10) {
+    buf[pos] = 0x30 + n
+    return pos + 1
+  }
+  let digits = 0
+  for (let m = n; m > 0; m = (m / 10) | 0) digits++
+  let end = pos + digits
+  for (let i = end - 1; i >= pos; i--) {
+    buf[i] = 0x30 + (n % 10)
+    n = (n / 10) | 0
+  }
+  return end
+}
+
+const MIN_INT_DIGITS = Buffer.from("2147483648", "latin1")
+
+const writeJsonString = (buf: Buffer, pos: number, s: string): number => {
+  buf[pos++] = 0x22
+  const n = s.length
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0x20 && c < 0x80 && c !== 0x22 && c !== 0x5c) {
+      buf[pos++] = c
+    } else if (c < 0x80) {
+      buf[pos++] = 0x5c
+      switch (c) {
+        case 0x22:
+          buf[pos++] = 0x22
+          break
+        case 0x5c:
+          buf[pos++] = 0x5c
+          break
+        case 0x08:
+          buf[pos++] = 0x62
+          break
+        case 0x0c:
+          buf[pos++] = 0x66
+          break
+        case 0x0a:
+          buf[pos++] = 0x6e
+          break
+        case 0x0d:
+          buf[pos++] = 0x72
+          break
+        case 0x09:
+          buf[pos++] = 0x74
+          break
+        default:
+          buf[pos++] = 0x75
+          buf[pos++] = 0x30
+          buf[pos++] = 0x30
+          buf[pos++] = HEX.charCodeAt(c >> 4)
+          buf[pos++] = HEX.charCodeAt(c & 15)
+      }
+    } else {
+      // Non-ASCII: JSON.stringify escapes lone surrogates and leaves the rest as is.
+      const rest = JSON.stringify(s.slice(i))
+      pos += buf.write(rest.slice(1, -1), pos, "utf8")
+      break
+    }
+  }
+  buf[pos++] = 0x22
+  return pos
+}
+
+const ascii = (s: string) => Buffer.from(s, "latin1")
+const J_CODE = ascii("{\"code\":")
+const J_EXT = ascii(",\"extFields\":{")
+const J_FLAG = ascii(",\"flag\":")
+const J_LANGUAGE = ascii(",\"language\":\"")
+const J_OPAQUE = ascii("\",\"opaque\":")
+const J_REMARK = ascii(",\"remark\":")
+const J_TAIL = ascii(",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":")
+const LANGUAGE_BYTES = LanguageCode.all.map(ascii)
+
+/** An upper bound of the bytes writeJsonHeader may write for `command`. */
+const jsonHeaderBound = (command: RemotingCommand, keys: ReadonlyArray<string>): number => {
+  let n = 200 + (command.remark === undefined ? 0 : command.remark.length * 6)
+  const ext = command.extFields
+  for (let i = 0; i < keys.length; i++) n += 6 + (keys[i]!.length + ext[keys[i]!]!.length) * 6
+  return n
+}
+
+/** Writes the JSON header of `command` (with `opaque`) at `pos`; returns the end. */
+const writeJsonHeader = (buf: Buffer, pos: number, command: RemotingCommand, keys: ReadonlyArray<string>): number => {
+  pos = writeInt(buf, writeAsciiLiteral(buf, pos, J_CODE), command.code)
+  if (keys.length > 0) {
+    pos = writeAsciiLiteral(buf, pos, J_EXT)
+    const ext = command.extFields
+    for (let i = 0; i < keys.length; i++) {
+      if (i > 0) buf[pos++] = 0x2c
+      const key = keys[i]!
+      pos = writeJsonString(buf, pos, key)
+      buf[pos++] = 0x3a
+      pos = writeJsonString(buf, pos, ext[key]!)
+    }
+    buf[pos++] = 0x7d
+  }
+  pos = writeInt(buf, writeAsciiLiteral(buf, pos, J_FLAG), command.flag)
+  pos = writeAsciiLiteral(buf, writeAsciiLiteral(buf, pos, J_LANGUAGE), LANGUAGE_BYTES[LanguageCode.toByte(command.language)]!)
+  pos = writeInt(buf, writeAsciiLiteral(buf, pos, J_OPAQUE), command.opaque)
+  if (command.remark !== undefined) pos = writeJsonString(buf, writeAsciiLiteral(buf, pos, J_REMARK), command.remark)
+  pos = writeInt(buf, writeAsciiLiteral(buf, pos, J_TAIL), command.version)
+  buf[pos++] = 0x7d
+  return pos
+}
+
+const encodeJsonHeader = (command: RemotingCommand): Buffer => {
+  const keys = Object.keys(command.extFields)
+  ensureScratch(jsonHeaderBound(command, keys))
+  const end = writeJsonHeader(scratch, 0, command, keys)
+  return Buffer.from(scratch.subarray(0, end))
 }
 
 const isInt32 = (u: unknown): u is number => typeof u === "number" && (u | 0) === u
@@ -175,12 +313,6 @@ const decodeJsonHeader = (
 // -------------------------------------------------------------------------------------------------
 // ROCKETMQ binary header
 // -------------------------------------------------------------------------------------------------
-
-let scratch = Buffer.allocUnsafe(4096)
-
-const ensureScratch = (size: number): void => {
-  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, scratch.length * 2))
-}
 
 /**
  * Writes `s` as UTF-8 at `pos`; returns the byte count. Short ASCII strings (header keys and
@@ -361,9 +493,8 @@ export const prepareFrame = (command: RemotingCommand, serializeType: SerializeT
     const header = encodeBinaryHeader(command)
     return { frameLength: 8 + header.length + bodyLength, headerLength: header.length, serializeType, header, body: command.body }
   }
-  const header = encodeJsonHeaderText(command)
-  const headerLength = Buffer.byteLength(header, "utf8")
-  return { frameLength: 8 + headerLength + bodyLength, headerLength, serializeType: "JSON", header, body: command.body }
+  const header = encodeJsonHeader(command)
+  return { frameLength: 8 + header.length + bodyLength, headerLength: header.length, serializeType: "JSON", header, body: command.body }
 }
 
 /**
@@ -422,7 +553,7 @@ export const encodeFrame = (command: RemotingCommand, serializeType: SerializeTy
 export const encodeHeader = (command: RemotingCommand, serializeType: SerializeType = "JSON"): Uint8Array =>
   serializeType === "ROCKETMQ" && fitsBinaryHeader(command)
     ? encodeBinaryHeader(command)
-    : Buffer.from(encodeJsonHeaderText(command), "utf8")
+    : encodeJsonHeader(command)
 
 /**
  * Decodes header bytes (as {@link encodeHeader} writes them) into a command without a body.

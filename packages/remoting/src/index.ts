@@ -5,7 +5,13 @@
  */
 
 /** @since 0.1.0 */
+export * as Channel from "./Channel.ts"
+
+/** @since 0.1.0 */
 export * as Codec from "./Codec.ts"
+
+/** @since 0.1.0 */
+export * as Connection from "./Connection.ts"
 
 /** @since 0.1.0 */
 export * as Header from "./Header.ts"
@@ -24,3 +30,9 @@ export * as RequestCode from "./RequestCode.ts"
 
 /** @since 0.1.0 */
 export * as ResponseCode from "./ResponseCode.ts"
+
+/** @since 0.1.0 */
+export * as ResponseTable from "./ResponseTable.ts"
+
+/** @since 0.1.0 */
+export * as SendQueue from "./SendQueue.ts"

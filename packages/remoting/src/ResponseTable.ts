@@ -1,0 +1,169 @@
+/**
+ * The table of requests waiting for their response: `opaque -> pending entry`, plus a min-heap of
+ * their deadlines.
+ *
+ * Every way a request can end — its response, its deadline, its caller's interruption, the channel
+ * closing — goes through one {@link ResponseTableShape.complete}, which removes the entry before
+ * resuming its caller. Once removed, an opaque completes nothing: each request resolves exactly
+ * once, and a duplicate or late response is reported as unmatched.
+ *
+ * Deadlines live in one heap scanned by one timer fiber (the channel's) that sleeps on Effect's
+ * clock until the earliest one; there is no timer per request. Entries leave the heap as soon as
+ * they complete, so its size is the number pending, and expiring costs O(log n) per expired
+ * request whatever the number pending.
+ *
+ * @since 0.1.0
+ */
+import { Context, Exit, Layer } from "effect"
+import type { RemotingCommand } from "./RemotingCommand.ts"
+import type { ChannelError } from "./RemotingError.ts"
+import { DONE, type Outbound } from "./SendQueue.ts"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResponseTableShape {
+  /** Entries pending. */
+  readonly size: () => number
+  readonly has: (opaque: number) => boolean
+  /** Adds an entry (its opaque must not be pending). */
+  readonly register: (entry: Outbound) => void
+  /**
+   * Removes the entry of `opaque` and resumes its caller with `exit`. Returns false — and does
+   * nothing — when no entry is pending under that opaque.
+   */
+  readonly complete: (opaque: number, exit: Exit.Exit<RemotingCommand, ChannelError>) => boolean
+  /** The earliest pending deadline, or undefined when nothing is pending. */
+  readonly nextDeadline: () => number | undefined
+  /** Completes every entry whose deadline is at or before `now` with the error `toError` makes. */
+  readonly expireDue: (now: number, toError: (entry: Outbound) => ChannelError) => number
+  /** Completes every entry with the error `toError` makes. */
+  readonly failAll: (toError: (entry: Outbound) => ChannelError) => number
+  /** Called with the entry when it leaves the table (for metrics). */
+  readonly onComplete: (listener: (entry: Outbound, exit: Exit.Exit<RemotingCommand, ChannelError>) => void) => void
+}
+
+/**
+ * @since 0.1.0
+ * @category services
+ */
+export class ResponseTable extends Context.Service<ResponseTable, ResponseTableShape>()(
+  "rocketmq/remoting/ResponseTable"
+) {}
+
+/**
+ * A new, empty table.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeUnsafe = (): ResponseTableShape => {
+  const entries = new Map<number, Outbound>()
+  const heap: Array<Outbound> = []
+  let listener: ((entry: Outbound, exit: Exit.Exit<RemotingCommand, ChannelError>) => void) | undefined
+
+  const swap = (i: number, j: number) => {
+    const a = heap[i]!
+    const b = heap[j]!
+    heap[i] = b
+    heap[j] = a
+    a.heapIndex = j
+    b.heapIndex = i
+  }
+  const siftUp = (i: number) => {
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (heap[parent]!.deadline <= heap[i]!.deadline) return
+      swap(i, parent)
+      i = parent
+    }
+  }
+  const siftDown = (i: number) => {
+    const n = heap.length
+    for (;;) {
+      const l = 2 * i + 1
+      if (l >= n) return
+      const r = l + 1
+      const smallest = r < n && heap[r]!.deadline < heap[l]!.deadline ? r : l
+      if (heap[i]!.deadline <= heap[smallest]!.deadline) return
+      swap(i, smallest)
+      i = smallest
+    }
+  }
+  const heapRemove = (entry: Outbound) => {
+    const i = entry.heapIndex
+    if (i < 0) return
+    entry.heapIndex = -1
+    const last = heap.pop()!
+    if (i === heap.length) return
+    heap[i] = last
+    last.heapIndex = i
+    siftDown(i)
+    siftUp(last.heapIndex)
+  }
+
+  const register = (entry: Outbound) => {
+    entries.set(entry.opaque, entry)
+    entry.heapIndex = heap.length
+    heap.push(entry)
+    siftUp(entry.heapIndex)
+  }
+
+  const completeEntry = (entry: Outbound, exit: Exit.Exit<RemotingCommand, ChannelError>) => {
+    entries.delete(entry.opaque)
+    heapRemove(entry)
+    entry.state = DONE
+    entry.frame = undefined
+    const resume = entry.resume
+    entry.resume = undefined
+    listener?.(entry, exit)
+    resume?.(exit)
+  }
+
+  const complete = (opaque: number, exit: Exit.Exit<RemotingCommand, ChannelError>): boolean => {
+    const entry = entries.get(opaque)
+    if (entry === undefined) return false
+    completeEntry(entry, exit)
+    return true
+  }
+
+  const expireDue = (now: number, toError: (entry: Outbound) => ChannelError): number => {
+    let n = 0
+    while (heap.length > 0 && heap[0]!.deadline <= now) {
+      const entry = heap[0]!
+      completeEntry(entry, Exit.fail(toError(entry)))
+      n++
+    }
+    return n
+  }
+
+  const failAll = (toError: (entry: Outbound) => ChannelError): number => {
+    const all = [...entries.values()]
+    for (const entry of all) {
+      if (entries.get(entry.opaque) === entry) {
+        completeEntry(entry, Exit.fail(toError(entry)))
+      }
+    }
+    return all.length
+  }
+
+  return {
+    size: () => entries.size,
+    has: (opaque) => entries.has(opaque),
+    register,
+    complete,
+    nextDeadline: () => (heap.length === 0 ? undefined : heap[0]!.deadline),
+    expireDue,
+    failAll,
+    onComplete: (l) => {
+      listener = l
+    }
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<ResponseTable> = Layer.sync(ResponseTable, makeUnsafe)

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// Send ONE RocketMQ remoting request (JSON header) and print the response.
+// Only node:net; runs on Node 20+. No dependencies.
+//
+// Usage: node probe.mjs HOST:PORT CODE [EXT_FIELDS_JSON] [options]
+//   node probe.mjs 127.0.0.1:9876 106
+//   node probe.mjs 127.0.0.1:9876 105 '{"topic":"DefaultCluster"}'
+// Options:
+//   --timeout MS     connect + response deadline (default 3000)
+//   --body TEXT      send TEXT (UTF-8) as the request body (default: no body)
+//   --body-out FILE  also write the raw response body bytes to FILE
+//   --frame-out FILE also write the whole raw response frame (with length prefix) to FILE
+//   --quiet          print nothing (exit code only)
+//   --expect-code N  exit 3 if the response code differs (default: any code exits 0)
+//   --expect-body S  exit 3 if the body text does not contain S
+//
+// Output (stdout): a line "code=<n> remark=<JSON string|null> opaque=<n> flag=<n>",
+// then "extFields=<json>" if present, then "body=<utf-8 text>" if present.
+// Exit codes: 0 ok, 2 usage, 3 expectation failed, 4 connect error / timeout / bad frame.
+
+import net from "node:net";
+import { writeFileSync } from "node:fs";
+
+const usage = () => {
+  process.stderr.write("usage: node probe.mjs HOST:PORT CODE [EXT_FIELDS_JSON] [--timeout MS] [--body TEXT] [--body-out FILE] [--frame-out FILE] [--quiet] [--expect-code N] [--expect-body S]\n");
+  process.exit(2);
+};
+
+const positional = [];
+const opts = { timeout: 3000, body: null, bodyOut: null, frameOut: null, quiet: false, expectCode: null, expectBody: null };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (a === "--timeout") opts.timeout = Number(argv[++i]);
+  else if (a === "--body") opts.body = argv[++i];
+  else if (a === "--body-out") opts.bodyOut = argv[++i];
+  else if (a === "--frame-out") opts.frameOut = argv[++i];
+  else if (a === "--quiet") opts.quiet = true;
+  else if (a === "--expect-code") opts.expectCode = Number(argv[++i]);
+  else if (a === "--expect-body") opts.expectBody = argv[++i];
+  else if (a.startsWith("--")) usage();
+  else positional.push(a);
+}
+if (positional.length < 2 || positional.length > 3) usage();
+
+const [addr, codeText, extText] = positional;
+const sep = addr.lastIndexOf(":");
+const host = sep > 0 ? addr.slice(0, sep) : "";
+const port = Number(addr.slice(sep + 1));
+const code = Number(codeText);
+if (!host || !Number.isInteger(port) || !Number.isInteger(code) || !(opts.timeout > 0)) usage();
+
+let extFields;
+if (extText !== undefined) {
+  try {
+    extFields = JSON.parse(extText);
+  } catch {
+    usage();
+  }
+  // extFields values must be strings on the wire.
+  for (const k of Object.keys(extFields)) extFields[k] = String(extFields[k]);
+}
+
+const fail = (msg) => {
+  if (!opts.quiet) process.stderr.write(`probe: ${addr} code ${code}: ${msg}\n`);
+  process.exit(4);
+};
+
+// ---- encode: int32 length (4 + H + B) | int32 (serializeType << 24 | H) | header | body
+const opaque = Math.floor(Math.random() * 0x7fffffff);
+const header = { code, language: "JAVA", version: 479, opaque, flag: 0, serializeTypeCurrentRPC: "JSON" };
+if (extFields) header.extFields = extFields;
+const headerBytes = Buffer.from(JSON.stringify(header), "utf8");
+const bodyBytes = Buffer.from(opts.body ?? "", "utf8");
+const frame = Buffer.alloc(8 + headerBytes.length + bodyBytes.length);
+frame.writeInt32BE(4 + headerBytes.length + bodyBytes.length, 0);
+frame.writeInt32BE((0 << 24) | headerBytes.length, 4); // serializeType 0 = JSON
+headerBytes.copy(frame, 8);
+bodyBytes.copy(frame, 8 + headerBytes.length);
+
+// ---- send and read one response frame
+const socket = net.createConnection({ host, port });
+socket.setNoDelay(true);
+const timer = setTimeout(() => {
+  socket.destroy();
+  fail(`timeout after ${opts.timeout} ms`);
+}, opts.timeout);
+
+let buf = Buffer.alloc(0);
+socket.on("connect", () => socket.write(frame));
+socket.on("error", (e) => {
+  clearTimeout(timer);
+  fail(`${e.code ?? "error"}: ${e.message}`);
+});
+socket.on("close", () => {
+  clearTimeout(timer);
+  fail("connection closed before a complete response frame");
+});
+socket.on("data", (chunk) => {
+  buf = Buffer.concat([buf, chunk]);
+  if (buf.length < 4) return;
+  const length = buf.readInt32BE(0);
+  if (length < 4 || length > 16 * 1024 * 1024) fail(`bad frame length ${length}`);
+  if (buf.length < 4 + length) return;
+  clearTimeout(timer);
+  socket.removeAllListeners("close");
+  socket.destroy();
+  if (opts.frameOut) writeFileSync(opts.frameOut, buf.subarray(0, 4 + length));
+  handle(buf.subarray(4, 4 + length));
+});
+
+function handle(payload) {
+  const marker = payload.readInt32BE(0);
+  const serializeType = (marker >>> 24) & 0xff;
+  const headerLen = marker & 0xffffff;
+  if (headerLen > payload.length - 4) fail(`bad header length ${headerLen}`);
+  if (serializeType !== 0) fail(`response uses serializeType ${serializeType}; this probe decodes JSON (0) only`);
+  let res;
+  try {
+    res = JSON.parse(payload.subarray(4, 4 + headerLen).toString("utf8"));
+  } catch (e) {
+    fail(`bad JSON header: ${e.message}`);
+  }
+  const body = payload.subarray(4 + headerLen);
+  const bodyText = body.toString("utf8");
+  if (opts.bodyOut) writeFileSync(opts.bodyOut, body);
+  if (!opts.quiet) {
+    const lines = [`code=${res.code} remark=${JSON.stringify(res.remark ?? null)} opaque=${res.opaque} flag=${res.flag}`];
+    if (res.extFields) lines.push(`extFields=${JSON.stringify(res.extFields)}`);
+    if (body.length > 0) lines.push(`body=${bodyText}`);
+    process.stdout.write(lines.join("\n") + "\n");
+  }
+  if (res.opaque !== opaque) fail(`opaque mismatch: sent ${opaque}, got ${res.opaque}`);
+  if (opts.expectCode !== null && res.code !== opts.expectCode) process.exit(3);
+  if (opts.expectBody !== null && !bodyText.includes(opts.expectBody)) process.exit(3);
+  process.exit(0);
+}

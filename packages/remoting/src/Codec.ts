@@ -624,7 +624,7 @@ const hex32 = (n: number): string => "0x" + (n >>> 0).toString(16).padStart(8, "
  * A hint for a length prefix that is not a plausible frame: other protocols on this port.
  */
 const foreignProtocolHint = (b0: number, b1: number, b2: number, b3: number): string => {
-  if (b0 === 0x16 && b1 === 0x03) {
+  if (b0 >= 0x14 && b0 <= 0x17 && b1 === 0x03) {
     return " These bytes open a TLS record: the peer is speaking TLS. Enable TLS for this connection, or use " +
       "the server's plaintext port."
   }

@@ -32,6 +32,12 @@ export * as RequestCode from "./RequestCode.ts"
 export * as ResponseCode from "./ResponseCode.ts"
 
 /** @since 0.1.0 */
+export * as RemotingClient from "./RemotingClient.ts"
+
+/** @since 0.1.0 */
+export * as RpcHook from "./RpcHook.ts"
+
+/** @since 0.1.0 */
 export * as ResponseTable from "./ResponseTable.ts"
 
 /** @since 0.1.0 */

@@ -41,7 +41,7 @@ export const runBeforeRequest = (
 ): Effect.Effect<RemotingCommand, unknown> =>
   hooks.length === 0
     ? Effect.succeed(request)
-    : Effect.reduce(hooks, request, (current, hook) =>
+    : Effect.reduce(hooks, () => request, (current, hook) =>
       hook.beforeRequest === undefined ? Effect.succeed(current) : hook.beforeRequest(address, current))
 
 /**
@@ -58,5 +58,5 @@ export const runAfterResponse = (
 ): Effect.Effect<RemotingCommand, unknown> =>
   hooks.length === 0
     ? Effect.succeed(response)
-    : Effect.reduce(hooks, response, (current, hook) =>
+    : Effect.reduce(hooks, () => response, (current, hook) =>
       hook.afterResponse === undefined ? Effect.succeed(current) : hook.afterResponse(address, request, current))

@@ -263,28 +263,42 @@ const runChannel = (port: number, inFlight: number, bodySize: number): Promise<R
 
 const gc = (globalThis as { gc?: () => void }).gc
 
-const heapPerPending = async (port: number, n: number): Promise<number | undefined> => {
+/**
+ * Heap bytes per pending request with `n` requests waiting on a silent server: the whole cost
+ * (caller fibers included), and the caller fibers alone (the same number parked in a bare
+ * Effect.callback), whose difference is what the channel itself holds per request.
+ */
+const heapPerPending = async (port: number, n: number): Promise<{ total: number; fibers: number } | undefined> => {
   if (gc === undefined) return undefined
-  return Effect.runPromise(
+  const measure = (park: Effect.Effect<unknown>, ready: () => Effect.Effect<boolean>) =>
     Effect.gen(function*() {
-      const scope = yield* Scope.make()
-      const channel = yield* Channel.make({ host: "127.0.0.1", port, queueCapacity: 1024 }).pipe(Scope.provide(scope))
-      const request = requestFor(128)
       gc()
       const before = process.memoryUsage().heapUsed
       const fiber = yield* Effect.forkChild(
-        Effect.forEach(Array.from({ length: n }), () => Effect.exit(channel.sendWaitResponse(request, 600_000)), {
-          concurrency: "unbounded",
-          discard: true
-        })
+        Effect.forEach(Array.from({ length: n }), () => park, { concurrency: "unbounded", discard: true })
       )
-      while ((yield* channel.pending) < n || channel.diagnostics().queued > 0) yield* Effect.sleep(20)
+      for (let i = 0; i < 500 && !(yield* ready()); i++) yield* Effect.sleep(20)
       yield* Effect.sleep(200)
       gc()
       const after = process.memoryUsage().heapUsed
-      yield* Scope.close(scope, Exit.void)
-      yield* Fiber.join(fiber)
+      yield* Fiber.interrupt(fiber)
       return (after - before) / n
+    })
+  return Effect.runPromise(
+    Effect.gen(function*() {
+      const fibers = yield* measure(
+        Effect.callback<void>(() => Effect.sync(() => {})),
+        () => Effect.succeed(true)
+      )
+      const scope = yield* Scope.make()
+      const channel = yield* Channel.make({ host: "127.0.0.1", port }).pipe(Scope.provide(scope))
+      const request = requestFor(128)
+      const total = yield* measure(
+        Effect.exit(channel.sendWaitResponse(request, 600_000)),
+        () => Effect.map(channel.pending, (p) => p >= n && channel.diagnostics().queued === 0)
+      )
+      yield* Scope.close(scope, Exit.void)
+      return { total, fibers }
     })
   )
 }
@@ -292,6 +306,7 @@ const heapPerPending = async (port: number, n: number): Promise<number | undefin
 // -------------------------------------------------------------------------------------------------
 
 const main = async () => {
+  if (process.argv.includes("--heap-only")) return heapOnly()
   const { port, child } = await startServer(false)
   const clients = [
     { name: "raw", run: (f: number, b: number) => runRaw(port, f, b, false) },
@@ -348,13 +363,19 @@ const main = async () => {
   ))
   console.log("\n" + summary.join("\n"))
 
+  await heapOnly()
+}
+
+const heapOnly = async () => {
   const silent = await startServer(true)
   try {
     const perPending = await heapPerPending(silent.port, 100_000)
     console.log(
       perPending === undefined
         ? "\nHeap per pending request: run with node --expose-gc to measure."
-        : `\nHeap per pending request (100,000 pending, caller fibers included): ${fmt(perPending)} bytes`
+        : `\nHeap per pending request, 100,000 pending: ${fmt(perPending.total)} bytes in all, of which ` +
+          `${fmt(perPending.fibers)} are the caller's own parked fiber (measured alone) and ` +
+          `${fmt(perPending.total - perPending.fibers)} the channel's (entry, table, heap, encoded frame until written).`
     )
   } finally {
     silent.child.kill("SIGTERM")

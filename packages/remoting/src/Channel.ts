@@ -176,7 +176,8 @@ export class Channel extends Context.Service<Channel, ChannelShape>()("rocketmq/
 // -------------------------------------------------------------------------------------------------
 
 /**
- * Requests sent with `sendWaitResponse`, by peer address.
+ * Requests written by `sendWaitResponse` (counted per batch as the send fiber writes them), by peer
+ * address.
  *
  * @since 0.1.0
  * @category metrics
@@ -341,7 +342,7 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
     const wake = timerWake
     if (wake !== undefined) {
       timerWake = undefined
-      queueMicrotask(() => wake(Effect.void))
+      SendQueue.afterCurrentWork(() => wake(Effect.void))
     }
   }
 
@@ -351,15 +352,18 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
       const batch = yield* queue.take
       let inline = 0
       let live = 0
+      let requests = 0
       for (let i = 0; i < batch.length; i++) {
         const frame = batch[i]!.frame
         if (batch[i]!.state !== SendQueue.QUEUED || frame === undefined) continue
         live++
+        if (batch[i]!.resume !== undefined) requests++
         inline += frame.body !== undefined && frame.body.length > INLINE_BODY_LIMIT
           ? frame.frameLength - frame.body.length
           : frame.frameLength
       }
       if (live === 0) continue
+      if (requests > 0) requestsTotal.updateUnsafe(requests, metricContext)
       const out = Buffer.allocUnsafe(inline)
       const chunks: Array<Uint8Array> = []
       let start = 0
@@ -436,7 +440,7 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
 
   // --- requests ----------------------------------------------------------------------------------
   const prepare = (command: RemotingCommand.RemotingCommand, opaque: number) => {
-    const frame = Codec.prepareFrame(command, serializeType)
+    const frame = Codec.prepareFrame(command, serializeType, opaque)
     if (frame.frameLength > maxFrameLength || frame.headerLength > Codec.MAX_HEADER_LENGTH) {
       return new ChannelSendRequestFailed({
         address,
@@ -458,7 +462,7 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
       if (closeReason !== undefined) return resume(Effect.fail(closedError(request.code, -1, closeReason)))
       const opaque = freshOpaque()
       span?.attribute("rocketmq.opaque", opaque)
-      const frame = prepare(RemotingCommand.withOpaque(request, opaque), opaque)
+      const frame = prepare(request, opaque)
       if (frame instanceof ChannelSendRequestFailed) return resume(Effect.fail(frame))
       const now = clock.currentTimeMillisUnsafe()
       if (!(timeoutMillis > 0)) {
@@ -470,7 +474,6 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
       table.register(entry)
       queue.offerOrPark(entry)
       scheduleDeadline(entry.deadline)
-      requestsTotal.updateUnsafe(1, metricContext)
       return Effect.sync(() => {
         table.complete(opaque, Exit.interrupt())
       })

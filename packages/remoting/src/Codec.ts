@@ -19,6 +19,8 @@ import { Effect, Result } from "effect"
 import * as LanguageCode from "./LanguageCode.ts"
 import type { ExtFields, RemotingCommand } from "./RemotingCommand.ts"
 import { emptyExtFields, extFieldsFrom, isSafeExtFields, newExtFields, unsafeMake } from "./RemotingCommand.ts"
+import * as FastJsonHeader from "./internal/fastJsonHeader.ts"
+import { asciiKey } from "./internal/keyCache.ts"
 import { FrameDecodeError } from "./RemotingError.ts"
 
 /**
@@ -196,7 +198,7 @@ const J_TAIL = ascii(",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":")
 const LANGUAGE_BYTES = LanguageCode.all.map(ascii)
 
 /** Writes the JSON header of `command` into the scratch buffer; returns its length. */
-const writeJsonHeader = (command: RemotingCommand): number => {
+const writeJsonHeader = (command: RemotingCommand, opaque: number): number => {
   // 6 bytes per UTF-16 unit bounds every escape; 64 covers the punctuation around an entry.
   let buf = reserve(0, 256)
   let pos = writeInt(buf, writeAsciiLiteral(buf, 0, J_CODE), command.code)
@@ -217,14 +219,21 @@ const writeJsonHeader = (command: RemotingCommand): number => {
   buf = reserve(pos, 200 + (command.remark === undefined ? 0 : command.remark.length * 6))
   pos = writeInt(buf, writeAsciiLiteral(buf, pos, J_FLAG), command.flag)
   pos = writeAsciiLiteral(buf, writeAsciiLiteral(buf, pos, J_LANGUAGE), LANGUAGE_BYTES[LanguageCode.toByte(command.language)]!)
-  pos = writeInt(buf, writeAsciiLiteral(buf, pos, J_OPAQUE), command.opaque)
+  pos = writeInt(buf, writeAsciiLiteral(buf, pos, J_OPAQUE), opaque)
   if (command.remark !== undefined) pos = writeJsonString(buf, writeAsciiLiteral(buf, pos, J_REMARK), command.remark)
   pos = writeInt(buf, writeAsciiLiteral(buf, pos, J_TAIL), command.version)
   buf[pos++] = 0x7d
   return pos
 }
 
-const encodeJsonHeader = (command: RemotingCommand): Buffer => Buffer.from(scratch.subarray(0, writeJsonHeader(command)))
+/** The scratch bytes [0, length) in a buffer of their own (one allocation, one copy). */
+const copyScratch = (length: number): Buffer => {
+  const out = Buffer.allocUnsafe(length)
+  scratch.copy(out, 0, 0, length)
+  return out
+}
+
+const encodeJsonHeader = (command: RemotingCommand, opaque: number): Buffer => copyScratch(writeJsonHeader(command, opaque))
 
 const isInt32 = (u: unknown): u is number => typeof u === "number" && (u | 0) === u
 
@@ -271,6 +280,19 @@ const decodeJsonHeader = (
   start: number,
   end: number,
   body: Uint8Array | undefined
+): RemotingCommand | FrameDecodeError => FastJsonHeader.decode(bytes, start, end, body) ?? decodeJsonHeaderSlow(bytes, start, end, body)
+
+/**
+ * JSON headers through JSON.parse: the reference behaviour, and the path for everything the fast
+ * path (internal/fastJsonHeader.ts) does not take, errors included.
+ *
+ * @internal
+ */
+export const decodeJsonHeaderSlow = (
+  bytes: Buffer,
+  start: number,
+  end: number,
+  body: Uint8Array | undefined
 ): RemotingCommand | FrameDecodeError => {
   const text = bytes.toString("utf8", start, end)
   let parsed: unknown
@@ -279,6 +301,20 @@ const decodeJsonHeader = (
   } catch (e) {
     return malformedJson(`${(e as Error).message} in ${preview(text)}`)
   }
+  return fromJsonValue(parsed, text, body)
+}
+
+/**
+ * The command a parsed JSON header describes (Java's reader rules: unknown keys ignored, missing
+ * ones defaulted, nulls as absent).
+ *
+ * @internal
+ */
+export const fromJsonValue = (
+  parsed: unknown,
+  text: string,
+  body: Uint8Array | undefined
+): RemotingCommand | FrameDecodeError => {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     return malformedJson(`expected a JSON object, got ${preview(text)}`)
   }
@@ -363,13 +399,13 @@ export const fitsBinaryHeader = (command: RemotingCommand): boolean => {
  * strings mean null to Java, so an empty remark is written as none and ext entries with an empty
  * key are skipped; an empty value is written with length 0 (the peer reads it as absent).
  */
-const writeBinaryHeader = (command: RemotingCommand): number => {
+const writeBinaryHeader = (command: RemotingCommand, opaque: number): number => {
   const remark = command.remark
   let buf = reserve(0, 21 + (remark === undefined ? 0 : remark.length * 3))
   buf.writeInt16BE(command.code, 0)
   buf[2] = LanguageCode.toByte(command.language)
   buf.writeInt16BE(command.version, 3)
-  buf.writeInt32BE(command.opaque, 5)
+  buf.writeInt32BE(opaque, 5)
   buf.writeInt32BE(command.flag, 9)
   let pos = 17
   const remarkLength = remark === undefined || remark.length === 0 ? 0 : writeUtf8(buf, remark, pos)
@@ -394,10 +430,10 @@ const writeBinaryHeader = (command: RemotingCommand): number => {
   return pos
 }
 
-const encodeBinaryHeader = (command: RemotingCommand): Buffer | undefined => {
+const encodeBinaryHeader = (command: RemotingCommand, opaque: number): Buffer | undefined => {
   if (!fitsInt16(command.code) || !fitsInt16(command.version)) return undefined
-  const length = writeBinaryHeader(command)
-  return length < 0 ? undefined : Buffer.from(scratch.subarray(0, length))
+  const length = writeBinaryHeader(command, opaque)
+  return length < 0 ? undefined : copyScratch(length)
 }
 
 const malformedBinary = (detail: string): FrameDecodeError =>
@@ -409,32 +445,6 @@ const malformedBinary = (detail: string): FrameDecodeError =>
 
 const HIGH_BYTE = /[\x80-\xff]/
 
-// Ext keys repeat from header to header (the same header classes, again and again). Using a fresh
-// string as a property key makes V8 internalize it (~100 ns); reusing the string a previous header
-// produced for the same bytes skips that, and a hit is checked byte by byte. Direct-mapped, bounded.
-const KEY_CACHE_SIZE = 1024
-const keyCache: Array<string | undefined> = new Array(KEY_CACHE_SIZE).fill(undefined)
-
-const cachedKey = (bytes: Buffer, from: number, to: number, latin1: string, base: number): string => {
-  const length = to - from
-  let hash = length
-  for (let i = from; i < to; i++) hash = (Math.imul(hash, 31) + bytes[i]!) | 0
-  const slot = hash & (KEY_CACHE_SIZE - 1)
-  const hit = keyCache[slot]
-  if (hit !== undefined && hit.length === length) {
-    let same = true
-    for (let i = 0; i < length; i++) {
-      if (hit.charCodeAt(i) !== bytes[from + i]) {
-        same = false
-        break
-      }
-    }
-    if (same) return hit
-  }
-  const key = latin1.substring(from - base, to - base)
-  keyCache[slot] = key
-  return key
-}
 
 const decodeBinaryHeader = (
   bytes: Buffer,
@@ -486,7 +496,7 @@ const decodeBinaryHeader = (
         return malformedBinary(`ext key length ${keyLength} runs past the end of the header`)
       }
       const key = keyLength <= 64 && isAsciiAt(pos, pos + keyLength)
-        ? cachedKey(bytes, pos, pos + keyLength, latin1, base)
+        ? asciiKey(bytes, pos, pos + keyLength, () => latin1.substring(pos - base, pos + keyLength - base))
         : str(pos, pos + keyLength)
       pos += keyLength
       const valueLength = bytes.readInt32BE(pos)
@@ -528,20 +538,25 @@ export interface PreparedFrame {
 
 /**
  * Encodes the header of `command` and measures the frame. A `ROCKETMQ` request for a command that
- * {@link fitsBinaryHeader} rejects is prepared as JSON.
+ * {@link fitsBinaryHeader} rejects is prepared as JSON. `opaque` replaces the command's own (the
+ * channel assigns opaques without copying the command).
  *
  * @since 0.1.0
  * @category encoding
  */
-export const prepareFrame = (command: RemotingCommand, serializeType: SerializeType = "JSON"): PreparedFrame => {
+export const prepareFrame = (
+  command: RemotingCommand,
+  serializeType: SerializeType = "JSON",
+  opaque: number = command.opaque
+): PreparedFrame => {
   const bodyLength = command.body === undefined ? 0 : command.body.length
   if (serializeType === "ROCKETMQ") {
-    const header = encodeBinaryHeader(command)
+    const header = encodeBinaryHeader(command, opaque)
     if (header !== undefined) {
       return { frameLength: 8 + header.length + bodyLength, headerLength: header.length, serializeType, header, body: command.body }
     }
   }
-  const header = encodeJsonHeader(command)
+  const header = encodeJsonHeader(command, opaque)
   return { frameLength: 8 + header.length + bodyLength, headerLength: header.length, serializeType: "JSON", header, body: command.body }
 }
 
@@ -599,7 +614,8 @@ export const encodeFrame = (command: RemotingCommand, serializeType: SerializeTy
  * @category encoding
  */
 export const encodeHeader = (command: RemotingCommand, serializeType: SerializeType = "JSON"): Uint8Array =>
-  (serializeType === "ROCKETMQ" ? encodeBinaryHeader(command) : undefined) ?? encodeJsonHeader(command)
+  (serializeType === "ROCKETMQ" ? encodeBinaryHeader(command, command.opaque) : undefined) ??
+    encodeJsonHeader(command, command.opaque)
 
 /**
  * Decodes header bytes (as {@link encodeHeader} writes them) into a command without a body.

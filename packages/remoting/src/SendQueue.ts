@@ -20,6 +20,18 @@ import type { ChannelError } from "./RemotingError.ts"
 import { ChannelSendRequestFailed } from "./RemotingError.ts"
 import type { RemotingCommand } from "./RemotingCommand.ts"
 
+const RESOLVED = Promise.resolve()
+
+/**
+ * Runs `f` once the current synchronous work is done (a microtask). Not `queueMicrotask`: Node
+ * wraps every such callback in an AsyncResource, which showed up at 2 % of the channel profile.
+ *
+ * @internal
+ */
+export const afterCurrentWork = (f: () => void): void => {
+  void RESOLVED.then(f)
+}
+
 /** Queued, not yet written. */
 export const QUEUED = 0
 /** Waiting for room in a full queue. */
@@ -160,7 +172,7 @@ export const makeUnsafe = (options?: SendQueueOptions): SendQueueShape => {
     items.push(item)
     if (taker !== undefined && !wakeScheduled) {
       wakeScheduled = true
-      queueMicrotask(wake)
+      afterCurrentWork(wake)
     }
   }
 

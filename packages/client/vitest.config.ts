@@ -4,6 +4,7 @@ export default defineProject({
   resolve: { conditions: ["source"] },
   test: {
     name: "client",
-    include: ["test/**/*.test.ts"]
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/**/*.integration.test.ts"]
   }
 })

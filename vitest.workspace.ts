@@ -9,12 +9,14 @@ import { defineConfig } from "vitest/config"
 // src/*.ts, so tests run against the sources without a build; `tsc -b` and Node use dist.
 export default defineConfig({
   resolve: { conditions: ["source"] },
+  ssr: { resolve: { conditions: ["source"] } },
   test: {
     passWithNoTests: true,
     projects: [
       "packages/*",
       {
         resolve: { conditions: ["source"] },
+        ssr: { resolve: { conditions: ["source"] } },
         test: {
           name: "integration",
           include: ["packages/*/test/**/*.integration.test.ts"],

@@ -2,6 +2,8 @@ import { defineProject } from "vitest/config"
 
 export default defineProject({
   resolve: { conditions: ["source"] },
+  // Tests run in Vite's SSR environment, which has its own resolve conditions.
+  ssr: { resolve: { conditions: ["source"] } },
   test: {
     name: "remoting",
     include: ["test/**/*.test.ts"],

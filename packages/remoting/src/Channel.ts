@@ -141,6 +141,8 @@ export interface ChannelShape {
   ) => Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed>
   /** True while the socket is open and the channel has not closed. */
   readonly isHealthy: Effect.Effect<boolean>
+  /** {@link isHealthy} as a plain call, for hot paths that check before every use. */
+  readonly isHealthyUnsafe: () => boolean
   /** Requests waiting for their response. */
   readonly pending: Effect.Effect<number>
   /** Waits until the channel closes and returns why. */
@@ -278,15 +280,15 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
   }
 
   // --- close -------------------------------------------------------------------------------------
-  const closedError = (code: number, opaque: number, reason: CloseReason) =>
-    new ChannelClosed({ address, requestCode: code, opaque, cause: reason })
+  const closedError = (code: number, opaque: number, reason: CloseReason, written: boolean) =>
+    new ChannelClosed({ address, requestCode: code, opaque, cause: reason, written })
 
   const shutdown = (reason: CloseReason): void => {
     if (closeReason !== undefined) return
     closeReason = reason
     connection.close()
     queue.shutdown(reason.message)
-    table.failAll((entry) => closedError(entry.code, entry.opaque, reason))
+    table.failAll((entry) => closedError(entry.code, entry.opaque, reason, entry.state === SendQueue.WRITTEN))
     const self = Fiber.getCurrent()
     for (const fiber of fibers) if (fiber !== self) fiber.interruptUnsafe()
     Deferred.doneUnsafe(closedSignal, Exit.succeed(reason))
@@ -459,17 +461,17 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
     span: Tracer.Span | undefined
   ): Effect.Effect<RemotingCommand.RemotingCommand, ChannelError> =>
     Effect.callback<RemotingCommand.RemotingCommand, ChannelError>((resume) => {
-      if (closeReason !== undefined) return resume(Effect.fail(closedError(request.code, -1, closeReason)))
+      if (closeReason !== undefined) return resume(Effect.fail(closedError(request.code, -1, closeReason, false)))
       const opaque = freshOpaque()
       span?.attribute("rocketmq.opaque", opaque)
-      const frame = prepare(request, opaque)
-      if (frame instanceof ChannelSendRequestFailed) return resume(Effect.fail(frame))
-      const now = clock.currentTimeMillisUnsafe()
       if (!(timeoutMillis > 0)) {
         return resume(Effect.fail(
           new RequestTimeout({ address, requestCode: request.code, opaque, timeoutMillis, written: false })
         ))
       }
+      const frame = prepare(request, opaque)
+      if (frame instanceof ChannelSendRequestFailed) return resume(Effect.fail(frame))
+      const now = clock.currentTimeMillisUnsafe()
       const entry = new SendQueue.Outbound(frame, request.code, opaque, now, timeoutMillis, resume)
       table.register(entry)
       queue.offerOrPark(entry)
@@ -502,7 +504,7 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
   ): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> =>
     Effect.suspend(() => {
       const opaque = command.opaque
-      if (closeReason !== undefined) return Effect.fail(closedError(command.code, opaque, closeReason))
+      if (closeReason !== undefined) return Effect.fail(closedError(command.code, opaque, closeReason, false))
       const frame = prepare(command, opaque)
       if (frame instanceof ChannelSendRequestFailed) return Effect.fail(frame)
       const item = new SendQueue.Outbound(
@@ -516,7 +518,7 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
       return queue.offer(item, timeoutMillis).pipe(
         Effect.catchIf(
           (error) => error.reason === "Closed" && closeReason !== undefined,
-          () => Effect.fail(closedError(command.code, opaque, closeReason!))
+          () => Effect.fail(closedError(command.code, opaque, closeReason!, false))
         )
       )
     })
@@ -569,6 +571,7 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
     sendOneway,
     send,
     isHealthy: Effect.sync(() => closeReason === undefined && connection.isHealthy()),
+    isHealthyUnsafe: () => closeReason === undefined && connection.isHealthy(),
     pending: Effect.sync(() => table.size()),
     closed: Deferred.await(closedSignal),
     close: Effect.sync(() => shutdown(new ChannelShutdown({ address }))),

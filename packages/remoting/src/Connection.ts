@@ -131,11 +131,17 @@ export const fromSocket = Effect.fnUntraced(function*(options: {
   const decoder = new Codec.FrameDecoder({ maxFrameLength: options.maxFrameLength })
   let failure: CloseReason | undefined
   let closedByUs: "close" | "reset" | undefined
+  // Whether anything went either way: a peer that closes on us without a word after our first
+  // request is probably expecting another protocol (TLS), and the error says so.
+  let wrote = false
+  let received = false
 
   const toReason = (error: Socket.SocketError): CloseReason => {
     const reason = error.reason
     if (closedByUs !== undefined) return new ChannelShutdown({ address })
-    if (reason._tag === "SocketCloseError" && reason.code === 1000) return new PeerClosed({ address })
+    if (reason._tag === "SocketCloseError" && reason.code === 1000) {
+      return wrote && !received ? new PeerClosed({ address, silent: true }) : new PeerClosed({ address })
+    }
     if (reason._tag === "SocketReadError") return new ConnectionReset({ address, detail: errorCode(reason.cause) })
     return new ConnectionReset({ address, detail: error.message })
   }
@@ -147,6 +153,7 @@ export const fromSocket = Effect.fnUntraced(function*(options: {
 
   const readLoop = (onCommand: (command: RemotingCommand) => void): Effect.Effect<never, CloseReason> => {
     const onChunks = (chunks: ReadonlyArray<Uint8Array>): Effect.Effect<void, CloseReason> => {
+      received = true
       for (let i = 0; i < chunks.length; i++) {
         const error = decoder.pushEach(chunks[i]!, onCommand)
         if (error !== undefined) {
@@ -164,17 +171,19 @@ export const fromSocket = Effect.fnUntraced(function*(options: {
     return Effect.suspend(() => (failure !== undefined ? Effect.fail(failure) : Effect.forever(step)))
   }
 
-  const write = (bytes: Uint8Array): Effect.Effect<void, ConnectionReset> =>
-    writer.write(bytes).pipe(
+  const write = (bytes: Uint8Array): Effect.Effect<void, ConnectionReset> => {
+    wrote = true
+    return writer.write(bytes).pipe(
       Effect.mapError((error) => new ConnectionReset({ address, detail: `write failed: ${errorCode(error.reason)}` }))
     )
+  }
 
   const writeAll = (chunks: ReadonlyArray<Uint8Array>): Effect.Effect<void, ConnectionReset> =>
     chunks.length === 0
       ? Effect.void
-      : writer.writeAll(chunks as readonly [Uint8Array, ...Array<Uint8Array>]).pipe(
+      : (wrote = true, writer.writeAll(chunks as readonly [Uint8Array, ...Array<Uint8Array>]).pipe(
         Effect.mapError((error) => new ConnectionReset({ address, detail: `write failed: ${errorCode(error.reason)}` }))
-      )
+      ))
 
   const isHealthy = (): boolean => {
     if (failure !== undefined || closedByUs !== undefined || decoder.error !== undefined) return false

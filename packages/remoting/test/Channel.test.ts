@@ -183,7 +183,10 @@ describe("Channel: the peer goes away", () => {
       else connection.socket.resetAndDestroy()
       // TestClock never moves: these can only fail because the channel noticed the close.
       const errors = yield* Effect.forEach(fibers, (f) => Fiber.await(f).pipe(Effect.map(failureOf)))
-      for (const error of errors) assert(error._tag === "ChannelClosed")
+      for (const error of errors) {
+        assert(error._tag === "ChannelClosed")
+        expect(error.written).toBe(true) // the peer had received all four
+      }
       const causes = new Set(errors.map((e) => (e as { cause: { _tag: string } }).cause._tag))
       expect([...causes]).toEqual([how === "fin" ? "PeerClosed" : "ConnectionReset"])
       expect(yield* channel.pending).toBe(0)
@@ -397,6 +400,10 @@ describe("Channel: scope close", () => {
         assert(error._tag === "ChannelClosed")
         expect(error.cause._tag).toBe("ChannelShutdown")
       }
+      // Some had been handed to the socket, the queued and parked ones never were.
+      const written = errors.filter((e) => e._tag === "ChannelClosed" && e.written).length
+      expect(written).toBeGreaterThan(0)
+      expect(written).toBeLessThan(errors.length)
       yield* settle(() => internal.every((f) => f.pollUnsafe() !== undefined))
       expect(yield* channel.isHealthy).toBe(false)
       expect(yield* channel.pending).toBe(0)

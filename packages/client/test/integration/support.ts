@@ -2,7 +2,19 @@
  * The real cluster the "integration" project's global setup provides, or why there is none.
  */
 import { inject } from "vitest"
-import type { RocketMQCluster } from "../../../../scripts/rocketmq/vitest-setup.ts"
+
+/** What scripts/rocketmq/vitest-setup.ts provides (it declares the same shape). */
+export interface RocketMQCluster {
+  readonly namesrvAddr: string
+  readonly brokerAddr: string
+  readonly startedHere: boolean
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    rocketmq: RocketMQCluster | { readonly skip: string }
+  }
+}
 
 export const cluster = (): RocketMQCluster | undefined => {
   const provided = inject("rocketmq")

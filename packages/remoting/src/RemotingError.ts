@@ -68,11 +68,17 @@ export class HeaderError extends Schema.TaggedError<HeaderError>()("HeaderError"
  * @category errors
  */
 export class PeerClosed extends Schema.TaggedError<PeerClosed>()("PeerClosed", {
-  address: Schema.String
+  address: Schema.String,
+  /** True when the peer closed without ever sending a byte, after we had written to it. */
+  silent: Schema.optionalKey(Schema.Boolean)
 }) {
   override get message(): string {
     return `${this.address} closed the connection. Requests in flight were not answered; the next request ` +
-      "needs a new connection."
+      "needs a new connection." +
+      (this.silent === true
+        ? " It closed without sending a single byte after our first request: if it expects TLS on this port, " +
+          "enable TLS for the connection (a plaintext request to a TLS port is dropped this way)."
+        : "")
   }
 }
 
@@ -210,7 +216,7 @@ export class RequestTimeout extends Schema.TaggedError<RequestTimeout>()("Reques
       `${this.timeoutMillis} ms. ` +
       (this.written
         ? "The request had been written, so the peer may still have processed it."
-        : "The request was never written (the send queue did not drain in time), so the peer never saw it.")
+        : "The request was never written, so the peer never saw it.")
   }
 }
 
@@ -224,11 +230,13 @@ export class ChannelClosed extends Schema.TaggedError<ChannelClosed>()("ChannelC
   address: Schema.String,
   requestCode: Schema.Number,
   opaque: Schema.Number,
-  cause: CloseReason
+  cause: CloseReason,
+  /** Whether the frame had been written before the close: if so the peer may have processed it. */
+  written: Schema.Boolean
 }) {
   override get message(): string {
-    return `Request code=${this.requestCode} opaque=${this.opaque} to ${this.address} failed: the channel closed. ` +
-      this.cause.message
+    return `Request code=${this.requestCode} opaque=${this.opaque} to ${this.address} failed: the channel closed ` +
+      `${this.written ? "after the request was written" : "before the request was written"}. ` + this.cause.message
   }
 }
 
@@ -239,3 +247,160 @@ export class ChannelClosed extends Schema.TaggedError<ChannelClosed>()("ChannelC
  * @category models
  */
 export type ChannelError = ChannelSendRequestFailed | RequestTimeout | ChannelClosed
+
+// =================================================================================================
+// RemotingClient errors (the client side of issue 4: addresses, name servers, permits, GO_AWAY,
+// hooks). Appended as a block; the classes above are unchanged.
+// =================================================================================================
+
+/**
+ * An address that is not `host:port` or `[ipv6]:port`: missing or out-of-range port, an IPv6
+ * address without brackets, characters no host name has. `input` is the text as given.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidAddress extends Schema.TaggedError<InvalidAddress>()("InvalidAddress", {
+  input: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `Invalid address ${JSON.stringify(this.input)}: ${this.detail}. Write host:port, e.g. 127.0.0.1:9876, ` +
+      "broker-a:10911 or [::1]:9876 (name servers: several separated by ';')."
+  }
+}
+
+/**
+ * A name server call with no name server address configured (Java's "connect to <null> failed").
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NoNameServerAddress extends Schema.TaggedError<NoNameServerAddress>()("NoNameServerAddress", {
+  requestCode: Schema.Number
+}) {
+  override get message(): string {
+    return `Cannot send request code=${this.requestCode} to a name server: no name server address configured. ` +
+      "Set ROCKETMQ_NAMESRV_ADDR (e.g. 127.0.0.1:9876; several separated by ';') or pass nameServerAddresses " +
+      "to the RemotingClient."
+  }
+}
+
+/**
+ * A call to an address whose recent connect attempts failed, made while the client waits before
+ * the next attempt (reconnects back off so that a down peer sees one attempt at a time). Nothing
+ * was sent; `lastError` is the failure of the latest attempt.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConnectBackoff extends Schema.TaggedError<ConnectBackoff>()("ConnectBackoff", {
+  address: Schema.String,
+  /** Connect attempts that failed in a row. */
+  failures: Schema.Number,
+  /** Time until the next attempt is allowed. */
+  retryInMillis: Schema.Number,
+  lastError: ConnectError
+}) {
+  override get message(): string {
+    return `Not connecting to ${this.address} for another ${this.retryInMillis} ms: the last ${this.failures} ` +
+      `attempt(s) failed (${this.lastError.message}) Check that the peer is running; the client retries on its own.`
+  }
+}
+
+/**
+ * Not one configured name server could be connected to within the call's budget; `errors` holds
+ * what happened with each address tried, in order.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NameServerUnavailable extends Schema.TaggedError<NameServerUnavailable>()("NameServerUnavailable", {
+  requestCode: Schema.Number,
+  errors: Schema.Array(Schema.Union([ConnectError, ConnectBackoff]))
+}) {
+  override get message(): string {
+    const tried = this.errors.map((error) => error.message).join(" | ")
+    return `Request code=${this.requestCode} was not sent: no name server could be reached (${tried}). Check ` +
+      "ROCKETMQ_NAMESRV_ADDR and that the name servers are running."
+  }
+}
+
+/**
+ * Every permit of the client's invoke (Java: async) or oneway semaphore stayed taken for the whole
+ * timeout of the call: too many requests are in flight. Nothing was sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()("TooManyRequests", {
+  address: Schema.String,
+  requestCode: Schema.Number,
+  kind: Schema.Literals(["invoke", "oneway"]),
+  permits: Schema.Number,
+  timeoutMillis: Schema.Number
+}) {
+  override get message(): string {
+    return `Request code=${this.requestCode} to ${this.address} was not sent: all ${this.permits} ${this.kind} ` +
+      `permits stayed in use for ${this.timeoutMillis} ms (too many requests in flight). Slow down, give the call ` +
+      `more time, or raise ${this.kind === "invoke" ? "invokePermits" : "onewayPermits"}.`
+  }
+}
+
+/**
+ * The peer answered `GO_AWAY` (1500): it is shutting down and did not process the request. With
+ * reconnect-on-GO_AWAY on, the client already reconnected and retried once (`retried`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class GoAway extends Schema.TaggedError<GoAway>()("GoAway", {
+  address: Schema.String,
+  requestCode: Schema.Number,
+  retried: Schema.Boolean
+}) {
+  override get message(): string {
+    return this.retried
+      ? `${this.address} answered GO_AWAY (shutting down) to request code=${this.requestCode}, and again after a ` +
+        "reconnect and one retry. The request was not processed; retry later or against another server."
+      : `${this.address} answered GO_AWAY (shutting down) to request code=${this.requestCode}; reconnecting on ` +
+        "GO_AWAY is off. The request was not processed; retry later or against another server."
+  }
+}
+
+/**
+ * An RPC hook failed (or threw). For `beforeRequest` nothing was sent; for `afterResponse` the
+ * peer processed the request and its response is lost.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RpcHookFailed extends Schema.TaggedError<RpcHookFailed>()("RpcHookFailed", {
+  hook: Schema.String,
+  phase: Schema.Literals(["beforeRequest", "afterResponse"]),
+  address: Schema.String,
+  requestCode: Schema.Number,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `RPC hook ${JSON.stringify(this.hook)} failed in ${this.phase} for request code=${this.requestCode} to ` +
+      `${this.address}: ${this.detail}.` +
+      (this.phase === "beforeRequest" ? " The request was not sent." : " The peer did process the request.")
+  }
+}
+
+/**
+ * The `RemotingClient` was used after its scope closed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RemotingClientClosed extends Schema.TaggedError<RemotingClientClosed>()("RemotingClientClosed", {
+  address: Schema.String,
+  requestCode: Schema.Number
+}) {
+  override get message(): string {
+    return `Request code=${this.requestCode} to ${this.address} was not sent: the RemotingClient is shut down (its ` +
+      "scope closed). Use a client whose layer is still alive."
+  }
+}

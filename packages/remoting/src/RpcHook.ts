@@ -26,10 +26,28 @@ export interface RpcHook {
   readonly afterResponse?:
     | ((address: string, request: RemotingCommand, response: RemotingCommand) => Effect.Effect<RemotingCommand, unknown>)
     | undefined
+  /**
+   * Run after every hook without it, whatever the registration order (a signer such as the ACL
+   * hook sets this, so no ext field is added after the signature). Default false.
+   */
+  readonly runLast?: boolean | undefined
 }
 
 /**
- * Runs the `beforeRequest` of every hook in order, threading the request through.
+ * The order hooks run in: registration order, except that hooks with `runLast` come after all the
+ * others (among themselves, in registration order).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const order = (hooks: ReadonlyArray<RpcHook>): ReadonlyArray<RpcHook> => {
+  if (!hooks.some((hook) => hook.runLast === true)) return hooks
+  return [...hooks.filter((hook) => hook.runLast !== true), ...hooks.filter((hook) => hook.runLast === true)]
+}
+
+/**
+ * Runs the `beforeRequest` of every hook in order (see {@link order}: `runLast` hooks last),
+ * threading the request through.
  *
  * @since 0.1.0
  * @category combinators
@@ -41,11 +59,12 @@ export const runBeforeRequest = (
 ): Effect.Effect<RemotingCommand, unknown> =>
   hooks.length === 0
     ? Effect.succeed(request)
-    : Effect.reduce(hooks, () => request, (current, hook) =>
+    : Effect.reduce(order(hooks), () => request, (current, hook) =>
       hook.beforeRequest === undefined ? Effect.succeed(current) : hook.beforeRequest(address, current))
 
 /**
- * Runs the `afterResponse` of every hook in order, threading the response through.
+ * Runs the `afterResponse` of every hook in order (see {@link order}), threading the response
+ * through.
  *
  * @since 0.1.0
  * @category combinators
@@ -58,5 +77,5 @@ export const runAfterResponse = (
 ): Effect.Effect<RemotingCommand, unknown> =>
   hooks.length === 0
     ? Effect.succeed(response)
-    : Effect.reduce(hooks, () => response, (current, hook) =>
+    : Effect.reduce(order(hooks), () => response, (current, hook) =>
       hook.afterResponse === undefined ? Effect.succeed(current) : hook.afterResponse(address, request, current))

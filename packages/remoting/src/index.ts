@@ -42,3 +42,12 @@ export * as ResponseTable from "./ResponseTable.ts"
 
 /** @since 0.1.0 */
 export * as SendQueue from "./SendQueue.ts"
+
+/** @since 0.1.0 */
+export * as RemotingServer from "./RemotingServer.ts"
+
+/** @since 0.1.0 */
+export * as Address from "./Address.ts"
+
+/** @since 0.1.0 */
+export * as AclSigner from "./AclSigner.ts"

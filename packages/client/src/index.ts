@@ -3,4 +3,33 @@
  *
  * @since 0.1.0
  */
-export {}
+
+/** @since 0.1.0 */
+export * as Broker from "./Broker.ts"
+
+/** @since 0.1.0 */
+export * as ClientError from "./ClientError.ts"
+
+/** @since 0.1.0 */
+export * as FastJson from "./FastJson.ts"
+
+/** @since 0.1.0 */
+export * as Headers from "./Headers.ts"
+
+/** @since 0.1.0 */
+export * as Heartbeat from "./Heartbeat.ts"
+
+/** @since 0.1.0 */
+export * as Message from "./Message.ts"
+
+/** @since 0.1.0 */
+export * as NameServer from "./NameServer.ts"
+
+/** @since 0.1.0 */
+export * as Properties from "./Properties.ts"
+
+/** @since 0.1.0 */
+export * as RouteData from "./RouteData.ts"
+
+/** @since 0.1.0 */
+export * as StoredMessage from "./StoredMessage.ts"

@@ -3,4 +3,12 @@
  *
  * @since 0.1.0
  */
-export {}
+
+/** @since 0.1.0 */
+export * as FakeBroker from "./FakeBroker.ts"
+
+/** @since 0.1.0 */
+export * as InMemoryRocketMQ from "./InMemoryRocketMQ.ts"
+
+/** @since 0.1.0 */
+export * as RemotingTest from "./RemotingTest.ts"

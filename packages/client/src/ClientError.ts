@@ -1,0 +1,276 @@
+/**
+ * Every way a typed RocketMQ operation can fail, besides the transport failures of the remoting
+ * client (connect, send, timeout, close), which pass through unchanged.
+ *
+ * - {@link RemoteError}: the server answered with a response code the operation does not treat as
+ *   success. It carries the request code, the response code, both Java names and the server's remark.
+ * - {@link TopicNotExist}: the same, for `TOPIC_NOT_EXIST` (17), with the topic: callers usually
+ *   want to catch this one alone (create the topic, or report it).
+ * - {@link ResponseDecodeError}: a success response whose header or body could not be read.
+ * - {@link InvalidRequest}: the arguments cannot be turned into a request (out-of-range numbers,
+ *   properties too long); nothing was sent.
+ * - {@link MessageDecodeError}, {@link MessageEncodeError}, {@link PropertiesError},
+ *   {@link JsonParseError}, {@link BodyDecodeError}: failures of the pure codecs.
+ *
+ * Each error says what happened and what to do in its `message`. Nothing here throws.
+ *
+ * @since 0.1.0
+ */
+import { RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
+import { Schema } from "effect"
+
+const where = (address: string): string => (address === "" ? "the name server" : address)
+
+const withRemark = (remark: string | undefined): string =>
+  remark === undefined || remark.trim() === "" ? "" : `: ${JSON.stringify(remark.trim())}`
+
+const advice = (responseCode: number): string => {
+  switch (responseCode) {
+    case ResponseCode.SYSTEM_BUSY:
+    case ResponseCode.FLOW_CONTROL:
+    case ResponseCode.POLLING_FULL:
+      return "The server is overloaded; retry after a short pause."
+    case ResponseCode.GO_AWAY:
+      return "The server is shutting down; retry against another server or after it restarts."
+    case ResponseCode.REQUEST_CODE_NOT_SUPPORTED:
+      return "The server does not implement this request: check that the address points to the right kind of " +
+        "server (name server or broker) and that its version supports the request."
+    case ResponseCode.SERVICE_NOT_AVAILABLE:
+      return "The broker cannot serve it now: it may be a slave, shutting down, or its disk may be more than 90% full."
+    case ResponseCode.NO_PERMISSION:
+      return "Check the topic's permissions (perm) and the ACL credentials."
+    case ResponseCode.MESSAGE_ILLEGAL:
+      return "Check the topic name, the body size (at most 4 MiB by default) and the properties."
+    case ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST:
+      return "Create the consumer group first, or enable autoCreateSubscriptionGroup on the broker."
+    case ResponseCode.SUBSCRIPTION_NOT_EXIST:
+    case ResponseCode.SUBSCRIPTION_NOT_LATEST:
+      return "Send the subscription with the pull (sysFlag bit 4), or register it with a heartbeat first."
+    case ResponseCode.INVALID_PARAMETER:
+      return "A request field was rejected; the remark names it."
+    default:
+      return "The remark above is the server's explanation."
+  }
+}
+
+/**
+ * The server answered with a response code that the operation does not treat as success.
+ *
+ * `address` is the server's `host:port`, or `""` when the request went to the configured name
+ * servers (any of them).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RemoteError extends Schema.TaggedError<RemoteError>()("RemoteError", {
+  address: Schema.String,
+  requestCode: Schema.Number,
+  requestName: Schema.String,
+  responseCode: Schema.Number,
+  responseName: Schema.String,
+  remark: Schema.UndefinedOr(Schema.String)
+}) {
+  override get message(): string {
+    return `${this.requestName} (code ${this.requestCode}) to ${where(this.address)} failed with ` +
+      `${this.responseName} (${this.responseCode})${withRemark(this.remark)}. ${advice(this.responseCode)}`
+  }
+
+  /** Whether the same request may succeed if sent again a little later. */
+  get isRetryable(): boolean {
+    return this.responseCode === ResponseCode.SYSTEM_BUSY || this.responseCode === ResponseCode.FLOW_CONTROL ||
+      this.responseCode === ResponseCode.POLLING_FULL || this.responseCode === ResponseCode.GO_AWAY
+  }
+}
+
+/**
+ * The server answered `TOPIC_NOT_EXIST` (17): the name server has no route for the topic, or the
+ * broker does not host it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TopicNotExist extends Schema.TaggedError<TopicNotExist>()("TopicNotExist", {
+  address: Schema.String,
+  requestCode: Schema.Number,
+  requestName: Schema.String,
+  responseCode: Schema.Number,
+  responseName: Schema.String,
+  remark: Schema.UndefinedOr(Schema.String),
+  topic: Schema.String
+}) {
+  override get message(): string {
+    return `${this.requestName} (code ${this.requestCode}) to ${where(this.address)}: topic ` +
+      `${JSON.stringify(this.topic)} does not exist (${this.responseName}, ${this.responseCode}). Create it with ` +
+      "Broker.createTopic (or enable autoCreateTopicEnable on the broker), then ask again."
+  }
+}
+
+/**
+ * A success response whose header or body could not be read.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>()("ResponseDecodeError", {
+  address: Schema.String,
+  requestCode: Schema.Number,
+  requestName: Schema.String,
+  part: Schema.Literals(["header", "body"]),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `The ${this.part} of the ${this.requestName} (code ${this.requestCode}) response from ` +
+      `${where(this.address)} could not be read: ${this.detail}. The server may run a RocketMQ version this ` +
+      "client does not understand."
+  }
+}
+
+/**
+ * The arguments of an operation cannot be turned into a request. Nothing was sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
+  operation: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `Cannot build the ${this.operation} request: ${this.detail}. Nothing was sent; fix the arguments.`
+  }
+}
+
+/**
+ * Why message properties could not be encoded.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const PropertiesErrorReason = Schema.Literals(["EmptyName", "EmptyValue", "Separator", "TooLong"])
+
+/**
+ * Message properties that the receiver would not read back as given: an empty name or value
+ * (Java drops those), a name containing a separator character (`\u0001` or `\u0002`), a value
+ * containing `\u0002`, or an encoding longer than the 32,767 bytes a stored message can hold.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PropertiesError extends Schema.TaggedError<PropertiesError>()("PropertiesError", {
+  reason: PropertiesErrorReason,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `Cannot encode message properties: ${this.detail}.`
+  }
+}
+
+/**
+ * Why a stored-format message record could not be decoded.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const MessageDecodeReason = Schema.Literals([
+  "Truncated",
+  "BadMagicCode",
+  "BadLength",
+  "SizeMismatch",
+  "UnsupportedCompression",
+  "DecompressFailed"
+])
+
+/**
+ * Bytes that are not a valid stored-format message record (REMOTING.md §7.13). `offset` is the
+ * position of the record within the decoded buffer.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MessageDecodeError extends Schema.TaggedError<MessageDecodeError>()("MessageDecodeError", {
+  reason: MessageDecodeReason,
+  offset: Schema.Number,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `Cannot decode the stored message at byte ${this.offset}: ${this.detail}.`
+  }
+}
+
+/**
+ * A message that cannot be written in the stored format (a field does not fit its width).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MessageEncodeError extends Schema.TaggedError<MessageEncodeError>()("MessageEncodeError", {
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `Cannot encode the stored message: ${this.detail}.`
+  }
+}
+
+/**
+ * Text that is not JSON, even after quoting fastjson's bare integer keys.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class JsonParseError extends Schema.TaggedError<JsonParseError>()("JsonParseError", {
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `Not valid JSON: ${this.detail}.`
+  }
+}
+
+/**
+ * A JSON body that parsed but does not have the expected shape (or did not parse at all).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BodyDecodeError extends Schema.TaggedError<BodyDecodeError>()("BodyDecodeError", {
+  /** The Java class the body should hold, e.g. `TopicRouteData`. */
+  body: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `Cannot read a ${this.body} body: ${this.detail}.`
+  }
+}
+
+/**
+ * Builds the error for a response code the operation does not accept: {@link TopicNotExist} for
+ * code 17 when the request names a topic, {@link RemoteError} otherwise.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromResponse = (
+  address: string,
+  requestCode: number,
+  response: { readonly code: number; readonly remark: string | undefined },
+  topic?: string | undefined
+): RemoteError | TopicNotExist => {
+  const fields = {
+    address,
+    requestCode,
+    requestName: RequestCode.name(requestCode),
+    responseCode: response.code,
+    responseName: ResponseCode.name(response.code),
+    remark: response.remark
+  }
+  return response.code === ResponseCode.TOPIC_NOT_EXIST && topic !== undefined
+    ? new TopicNotExist({ ...fields, topic })
+    : new RemoteError(fields)
+}
+
+/**
+ * What a typed operation can fail with, besides the remoting client's own errors.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OperationError = RemoteError | TopicNotExist | ResponseDecodeError | InvalidRequest

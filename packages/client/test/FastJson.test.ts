@@ -1,0 +1,65 @@
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as fc from "fast-check"
+import * as FastJson from "../src/FastJson.ts"
+
+describe("FastJson", () => {
+  it("quotes bare integer keys after { and , (whitespace and minus signs allowed)", () => {
+    assert.strictEqual(FastJson.quoteBareIntegerKeys("{0:\"a\"}"), "{\"0\":\"a\"}")
+    assert.strictEqual(
+      FastJson.quoteBareIntegerKeys("{ 0 :\"a\",\n 12:\"b\",-1:{3:4}}"),
+      "{ \"0\" :\"a\",\n \"12\":\"b\",\"-1\":{\"3\":4}}"
+    )
+  })
+
+  it("leaves text inside strings alone, escaped quotes included", () => {
+    const text = "{\"remark\":\"{0:\\\"x\\\",1:2}\",\"k\\\\\":{7:\"{8:\"}}"
+    const quoted = FastJson.quoteBareIntegerKeys(text)
+    assert.strictEqual(quoted, "{\"remark\":\"{0:\\\"x\\\",1:2}\",\"k\\\\\":{\"7\":\"{8:\"}}")
+    expect(JSON.parse(quoted)).toEqual({ remark: "{0:\"x\",1:2}", "k\\": { "7": "{8:" } })
+  })
+
+  it("does not end a string at an escaped quote", () => {
+    const text = "{\"a\":\"x\\\"{0:1}\"}"
+    assert.strictEqual(FastJson.quoteBareIntegerKeys(text), text)
+    expect(JSON.parse(text)).toEqual({ a: "x\"{0:1}" })
+  })
+
+  it("does not touch numbers in arrays or values", () => {
+    const text = "{\"a\":[1,2,3],\"b\":{\"c\":4},\"d\":-5}"
+    assert.strictEqual(FastJson.quoteBareIntegerKeys(text), text)
+  })
+
+  it("returns standard JSON unchanged (fast-check over JSON.stringify output)", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = JSON.stringify(value)
+        assert.strictEqual(FastJson.quoteBareIntegerKeys(text), text)
+      }),
+      { numRuns: 500 }
+    )
+  })
+
+  it("makes fastjson's bare-key output parse to the standard encoding (fast-check)", () => {
+    // fastjson writes Map<Long, V> keys bare; emulate that on random integer-keyed maps.
+    fc.assert(
+      fc.property(fc.dictionary(fc.integer().map(String), fc.string()), (map) => {
+        const standard = JSON.stringify({ m: map })
+        const bare = "{\"m\":{" +
+          Object.entries(map).map(([k, v]) => `${k}:${JSON.stringify(v)}`).join(",") + "}}"
+        expect(JSON.parse(FastJson.quoteBareIntegerKeys(bare))).toEqual(JSON.parse(standard))
+      }),
+      { numRuns: 300 }
+    )
+  })
+
+  it.effect("parses bytes and text, and fails with a typed error on what is not JSON", () =>
+    Effect.gen(function*() {
+      expect(yield* FastJson.parse(new TextEncoder().encode("{0:\"x\"}"))).toEqual({ "0": "x" })
+      const error = yield* Effect.flip(FastJson.parse("{0:"))
+      assert.strictEqual(error._tag, "JsonParseError")
+      expect(error.message).toContain("Not valid JSON")
+      assert.strictEqual((yield* Effect.flip(FastJson.parse("{1.5:2}")))._tag, "JsonParseError")
+      assert.strictEqual((yield* Effect.flip(FastJson.parse("")))._tag, "JsonParseError")
+    }))
+})

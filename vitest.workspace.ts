@@ -21,6 +21,8 @@ export default defineConfig({
           name: "integration",
           include: ["packages/*/test/**/*.integration.test.ts"],
           globalSetup: ["scripts/rocketmq/vitest-setup.ts"],
+          // One broker is shared, and one suite kills and restarts it: run the files one at a time.
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000
         }

@@ -1,15 +1,177 @@
 /**
- * `npm start`: the demo. Until the client issue lands this prints what the demo will do.
+ * `npm start`: the end-to-end demo.
+ *
+ * With no configuration it serves the test kit's in-memory NameServer + Broker on a loopback port;
+ * with ROCKETMQ_NAMESRV_ADDR=host:port it uses a real Apache RocketMQ cluster. Either way it goes
+ * through the same code a user's application would: RemotingClient (one Channel per address) and
+ * the typed operations of @effect-rocketmq/client. It creates a topic, sends N messages, pulls
+ * every queue back from offset 0, checks each message came back exactly once with its body and
+ * properties, and prints a short table.
+ *
+ *   npm start                                         # in-memory broker
+ *   ROCKETMQ_NAMESRV_ADDR=127.0.0.1:9876 npm start    # a real cluster
+ *   DEMO_MESSAGES=100000 DEMO_CONCURRENCY=256 DEMO_BODY_BYTES=1024 npm start
  */
-console.log(`effect-rocketmq ${process.version}
+import { Broker, Message, NameServer, RouteData } from "@effect-rocketmq/client"
+import { RemotingClient } from "@effect-rocketmq/remoting"
+import { InMemoryRocketMQ } from "@effect-rocketmq/testkit"
+import { Cause, Effect, Exit, Schedule } from "effect"
+import { performance } from "node:perf_hooks"
 
-npm start will run the end-to-end demo once the client package lands:
-  - with no configuration it starts the in-memory broker from @effect-rocketmq/testkit;
-  - with ROCKETMQ_NAMESRV_ADDR=127.0.0.1:9876 it uses a real Apache RocketMQ cluster;
-  - it creates a topic, sends N messages (default 10,000) through the Channel, pulls them back,
-    verifies them and prints sent / received / p50 / p99 send latency / throughput.
+const intFromEnv = (name: string, fallback: number, min: number): number => {
+  const raw = process.env[name]
+  if (raw === undefined || raw === "") return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min) {
+    console.error(`${name}=${raw} is not a whole number >= ${min}; using ${fallback}.`)
+    return fallback
+  }
+  return n
+}
 
-What exists today: @effect-rocketmq/remoting (RemotingCommand, Codec, Header). Try:
-  npm test              unit, golden-vector and property tests
-  npm run bench:codec   header encode/decode vs JSON.stringify/JSON.parse
-`)
+const MESSAGES = intFromEnv("DEMO_MESSAGES", 10_000, 1)
+const CONCURRENCY = intFromEnv("DEMO_CONCURRENCY", 64, 1)
+const BODY_BYTES = intFromEnv("DEMO_BODY_BYTES", 256, 16)
+const QUEUES = 4
+const GROUP = "effect-rocketmq-demo"
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+
+const bodyOf = (i: number): Uint8Array => {
+  const text = `message ${i} `
+  return new TextEncoder().encode(text.padEnd(BODY_BYTES, "."))
+}
+
+const progress = (label: string, done: number, total: number) => {
+  if (process.stderr.isTTY) process.stderr.write(`\r${label} ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")}   `)
+}
+const endProgress = () => {
+  if (process.stderr.isTTY) process.stderr.write("\r\x1b[K")
+}
+
+const demo = (where: string) =>
+  Effect.gen(function*() {
+    console.log(`effect-rocketmq demo: ${MESSAGES.toLocaleString("en-US")} messages of ${BODY_BYTES} B through ${where}`)
+
+    // The broker: the master of the first broker group the name server knows.
+    const cluster = yield* NameServer.getBrokerClusterInfo()
+    const brokers = Object.values(cluster.brokerAddrTable)
+    const broker = brokers.map(RouteData.masterAddress).find((a) => a !== undefined)
+    if (broker === undefined) {
+      return yield* Effect.fail(new Error("the name server knows no broker with a master: start a broker and try again"))
+    }
+    const topic = `effect_rocketmq_demo_${Date.now()}`
+    yield* Broker.createTopic(broker, topic, { queueNums: QUEUES })
+    // The route reaches the name server with the broker's registration; wait for it briefly.
+    yield* NameServer.getRouteInfoByTopic(topic).pipe(
+      Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 25 })
+    )
+    console.log(`topic ${topic} with ${QUEUES} queues on broker ${broker}`)
+
+    // Send.
+    const latencies = new Float64Array(MESSAGES)
+    let sent = 0
+    const started = performance.now()
+    const ticker = setInterval(() => progress("sent", sent, MESSAGES), 250)
+    yield* Effect.forEach(
+      Array.from({ length: MESSAGES }, (_, i) => i),
+      (i) =>
+        Effect.suspend(() => {
+          const t0 = performance.now()
+          return Broker.sendMessage(
+            broker,
+            Message.make(topic, bodyOf(i), { tags: "demo", keys: `key-${i}`, properties: { index: String(i) } }),
+            { queueId: i % QUEUES, producerGroup: GROUP }
+          ).pipe(Effect.tap(() =>
+            Effect.sync(() => {
+              latencies[i] = performance.now() - t0
+              sent++
+            })
+          ))
+        }),
+      { concurrency: CONCURRENCY, discard: true }
+    ).pipe(Effect.ensuring(Effect.sync(() => clearInterval(ticker))))
+    const sendSeconds = (performance.now() - started) / 1000
+    endProgress()
+
+    // Pull every queue back from offset 0.
+    const seen = new Uint8Array(MESSAGES)
+    let received = 0
+    let problems = 0
+    const pullStarted = performance.now()
+    for (let queueId = 0; queueId < QUEUES; queueId++) {
+      const expected = Math.floor(MESSAGES / QUEUES) + (queueId < MESSAGES % QUEUES ? 1 : 0)
+      let offset = 0n
+      let fromQueue = 0
+      let misses = 0
+      while (fromQueue < expected && misses < 100) {
+        const result: Broker.PullResult = yield* Broker.pullMessage(broker, { consumerGroup: GROUP, topic, queueId, queueOffset: offset, maxMsgNums: 32 })
+        if (result._tag !== "Found") {
+          // A message just sent may not have reached its queue yet: retry a bounded number of times.
+          misses++
+          yield* Effect.sleep("20 millis")
+          continue
+        }
+        for (const message of result.messages) {
+          fromQueue++
+          const index = Number(message.properties.index)
+          const want = bodyOf(index)
+          const sameBody = message.body.length === want.length && message.body.every((b, j) => b === want[j])
+          if (!Number.isInteger(index) || index < 0 || index >= MESSAGES || seen[index] === 1 || !sameBody ||
+            message.properties.KEYS !== `key-${index}` || message.properties.TAGS !== "demo") {
+            problems++
+          } else {
+            seen[index] = 1
+            received++
+          }
+        }
+        offset = result.nextBeginOffset
+        progress("received", received, MESSAGES)
+      }
+    }
+    const pullSeconds = (performance.now() - pullStarted) / 1000
+    endProgress()
+
+    const sorted = Array.from(latencies).sort((a, b) => a - b)
+    const rows: Array<[string, string]> = [
+      ["sent", MESSAGES.toLocaleString("en-US")],
+      ["received (each exactly once, body and properties checked)", received.toLocaleString("en-US")],
+      ["send latency p50", `${percentile(sorted, 50).toFixed(2)} ms`],
+      ["send latency p99", `${percentile(sorted, 99).toFixed(2)} ms`],
+      ["send throughput", `${Math.round(MESSAGES / sendSeconds).toLocaleString("en-US")} msg/s (${CONCURRENCY} in flight)`],
+      ["pull throughput", `${Math.round(received / pullSeconds).toLocaleString("en-US")} msg/s`]
+    ]
+    const width = Math.max(...rows.map(([k]) => k.length))
+    console.log("")
+    for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`)
+    if (received !== MESSAGES || problems > 0) {
+      return yield* Effect.fail(
+        new Error(`${MESSAGES - received} messages did not come back and ${problems} came back wrong or twice`)
+      )
+    }
+    console.log("\nok: every message came back exactly once")
+  })
+
+const program = Effect.gen(function*() {
+  const given = process.env.ROCKETMQ_NAMESRV_ADDR
+  if (given !== undefined && given.trim() !== "") {
+    return yield* demo(`the name server at ${given}`).pipe(
+      Effect.provide(RemotingClient.layer({ nameServerAddresses: given }))
+    )
+  }
+  const served = yield* InMemoryRocketMQ.serve()
+  return yield* demo(`the in-memory broker at ${served.address} (set ROCKETMQ_NAMESRV_ADDR for a real cluster)`).pipe(
+    Effect.provide(RemotingClient.layer({ nameServerAddresses: served.address }))
+  )
+}).pipe(Effect.scoped)
+
+Effect.runPromiseExit(program).then((exit) => {
+  if (Exit.isSuccess(exit)) return
+  const error = Cause.squash(exit.cause)
+  const message = error instanceof Error ? error.message : String(error)
+  console.error(`\nThe demo failed: ${message}`)
+  process.exitCode = 1
+})
+
+

@@ -96,7 +96,7 @@ const frameReader = (onFrame: (buf: Buffer, start: number, total: number) => voi
 const runRaw = async (port: number, inFlight: number, bodySize: number, json: boolean): Promise<Result> => {
   const socket = await connect(port)
   const request = requestFor(bodySize)
-  const body = request.body!
+  const body = Buffer.from(request.body!)
   // raw: one template with a space-padded opaque slot, copied into the batch buffer and patched.
   const text = Codec.encodeJsonHeaderText(RemotingCommand.withOpaque(request, 0)).replace("\"opaque\":0", `"opaque":${" ".repeat(SLOT)}`)
   const headerBytes = Buffer.from(text)

@@ -121,7 +121,7 @@ console.log(table(
 // 4 MiB body: one frame decoded from one chunk (the body is a view) and from 64 KiB socket-sized
 // chunks (one copy into the frame's own buffer).
 const body = Buffer.alloc(4 * 1024 * 1024, 0x5a)
-const frame = Codec.encodeFrame(RemotingCommand.make({ code: 0, flag: 1, opaque: 1, extFields: { queueId: "1" }, body }))
+const frame = Buffer.from(Codec.encodeFrame(RemotingCommand.make({ code: 0, flag: 1, opaque: 1, extFields: { queueId: "1" }, body })))
 const pieces: Array<Buffer> = []
 for (let i = 0; i < frame.length; i += 65536) pieces.push(Buffer.from(frame.subarray(i, i + 65536)))
 const big = measure([

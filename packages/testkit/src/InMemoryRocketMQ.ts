@@ -39,10 +39,11 @@ import {
   RemotingClient,
   RemotingCommand,
   RemotingError,
+  RemotingServer,
   RequestCode,
   ResponseCode
 } from "@effect-rocketmq/remoting"
-import { Clock, Deferred, Effect, Exit, Layer } from "effect"
+import { Clock, Deferred, Effect, Exit, Layer, type Scope } from "effect"
 
 /**
  * A request handler: the response to `request`. `context.remoteAddress` (the client's
@@ -803,3 +804,42 @@ export const layerClient = (
   options?: Options & ClientOptions
 ): Layer.Layer<RemotingClient.RemotingClient> =>
   Layer.effect(RemotingClient.RemotingClient, Effect.map(make(options), (rmq) => remotingClient(rmq, options)))
+
+/**
+ * An in-memory RocketMQ on a loopback socket (see {@link serve}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Served {
+  readonly rmq: InMemoryRocketMQ
+  /**
+   * `host:port` answering both the name server's and the broker's request codes (their codes do
+   * not overlap): use it as the name server address; routes name it as the broker address.
+   */
+  readonly address: string
+  readonly server: RemotingServer.RemotingServerShape
+}
+
+/**
+ * Serves a fresh in-memory RocketMQ with `RemotingServer` on `host:port` (default 127.0.0.1 and a
+ * free port) in the current scope: a name server and broker that real clients — ours, or any
+ * RocketMQ remoting client — can connect to. Closing the scope stops it.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const serve = (
+  options?: Options & { readonly host?: string | undefined; readonly port?: number | undefined }
+): Effect.Effect<Served, RemotingServer.ServerListenError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const rmq = yield* make(options)
+    const server = yield* RemotingServer.make({
+      host: options?.host ?? "127.0.0.1",
+      port: options?.port ?? 0,
+      processors: rmq.processors,
+      shutdownTimeout: 0
+    })
+    yield* rmq.setBrokerAddress(server.address)
+    return { rmq, address: server.address, server }
+  })

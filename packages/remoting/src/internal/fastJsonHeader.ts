@@ -107,6 +107,16 @@ const decodeEscaped = (b: Buffer, open: number, afterClose: number): string | un
   }
 }
 
+/** The language whose name is spelled at `pos` and closed by a quote, if any. */
+const languageAt = (b: Buffer, pos: number, end: number): LanguageCode.LanguageCode | undefined => {
+  const all = LanguageCode.all
+  for (let i = 0; i < all.length; i++) {
+    const name = all[i]!
+    if (pos + name.length < end && b[pos + name.length] === QUOTE && matches(b, pos, name)) return name
+  }
+  return undefined
+}
+
 const NUMBER_CHARS = (c: number) => (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d
 
 export const decode = (
@@ -165,6 +175,11 @@ export const decode = (
         else if (id === K_FLAG) flag = value
         else if (id === K_OPAQUE) opaque = value
         else version = value
+      } else if (id === K_LANGUAGE && c === QUOTE && languageAt(b, pos + 1, end) !== undefined) {
+        // A known language name, recognised by its bytes: no string is made for it.
+        const known = languageAt(b, pos + 1, end)!
+        language = known
+        pos += known.length + 2
       } else if (id === K_LANGUAGE || id === K_REMARK) {
         let value: string | undefined
         if (c === 0x6e) {

@@ -1,5 +1,5 @@
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Broker, Heartbeat, Message, NameServer, Properties, RouteData, StoredMessage } from "@effect-rocketmq/client"
+import { Broker, Heartbeat, Message, NameServer, RouteData } from "@effect-rocketmq/client"
 import { Codec, RemotingClient, RemotingCommand, type RemotingServer, RequestCode } from "@effect-rocketmq/remoting"
 import { Effect, Fiber, Layer, Option } from "effect"
 import { TestClock } from "effect/testing"
@@ -7,202 +7,13 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as InMemoryRocketMQ from "../src/InMemoryRocketMQ.ts"
-
-// ---------------------------------------------------------------------------------------------
-// The scenario: the client operations end to end. It only needs a RemotingClient and addresses,
-// so the same function runs against the in-memory broker here and against a real broker in the
-// integration suite (pass `pullRetries` there: a real broker dispatches sent messages to its
-// consume queues asynchronously).
-// ---------------------------------------------------------------------------------------------
-
-export interface ScenarioTarget {
-  /** The broker's `host:port`, as its name server publishes it. */
-  readonly broker: string
-  readonly clusterName: string
-  readonly brokerName: string
-  /** A suffix that makes topic and group names unique per run. */
-  readonly runId: string
-  /** How often to pull again when a queue has not caught up yet (0 for the in-memory broker). */
-  readonly pullRetries: number
-}
+import { operationsScenario } from "./support/operations.ts"
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
 
-/** Bytes that do not compress (a fixed linear congruential sequence). */
-const noise = (length: number) => {
-  const out = new Uint8Array(length)
-  let x = 12345
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0
-    out[i] = x >>> 24
-  }
-  return out
-}
-
-/** Pulls a queue from `from` until `until` (exclusive), checking offsets are consecutive. */
-const drain = (
-  target: ScenarioTarget,
-  pull: Omit<Broker.PullRequest, "queueOffset">,
-  until: bigint
-) =>
-  Effect.gen(function*() {
-    const messages: Array<StoredMessage.StoredMessage> = []
-    let offset = 0n
-    let retries = 0
-    while (offset < until) {
-      const result = yield* Broker.pullMessage(target.broker, { ...pull, queueOffset: offset })
-      if (result._tag !== "Found") {
-        if (result._tag === "NoNewMsg" && retries++ < target.pullRetries) {
-          yield* Effect.sleep("100 millis")
-          continue
-        }
-        return yield* Effect.die(new Error(`pull at ${offset} of queue ${pull.queueId} gave ${result._tag} before ${until}`))
-      }
-      for (const message of result.messages) {
-        assert.strictEqual(message.queueOffset, BigInt(messages.length), "consecutive queue offsets")
-        messages.push(message)
-      }
-      assert.strictEqual(result.nextBeginOffset, offset + BigInt(result.messages.length))
-      offset = result.nextBeginOffset
-    }
-    return messages
-  })
-
-export const operationsScenario = (target: ScenarioTarget) =>
-  Effect.gen(function*() {
-    const topic = `ScenarioTopic_${target.runId}`
-    const group = `scenario_group_${target.runId}`
-
-    // Name server: cluster layout, and no route for a topic that does not exist yet.
-    const cluster = yield* NameServer.getBrokerClusterInfo()
-    const brokerData = cluster.brokerAddrTable[target.brokerName]!
-    assert.strictEqual(RouteData.masterAddress(brokerData), target.broker)
-    expect(cluster.clusterAddrTable[target.clusterName]).toContain(target.brokerName)
-    const missing = yield* Effect.flip(NameServer.getRouteInfoByTopic(topic))
-    assert.strictEqual(missing._tag, "TopicNotExist")
-
-    // Create the topic with 4 queues; the route shows it (a real broker registers it synchronously).
-    yield* Broker.createTopic(target.broker, topic, { queueNums: 4 })
-    yield* Broker.createTopic(target.broker, topic, { queueNums: 4 })
-    const route = yield* NameServer.getRouteInfoByTopic(topic)
-    const queues = RouteData.writeQueues(topic, route)
-    expect(queues.map((q) => q.queueId)).toEqual([0, 1, 2, 3])
-    assert.strictEqual(RouteData.brokerAddress(route, target.brokerName), target.broker)
-    expect((yield* NameServer.getAllTopicList()).topicList).toContain(topic)
-
-    // Heartbeat as a producer and a pull consumer.
-    const heartbeat = yield* Broker.heartbeat(target.broker, {
-      clientID: `127.0.0.1@scenario_${target.runId}`,
-      producerDataSet: [{ groupName: `scenario_producer_${target.runId}` }],
-      consumerDataSet: [{
-        groupName: group,
-        consumeType: "CONSUME_ACTIVELY",
-        messageModel: "CLUSTERING",
-        consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
-        subscriptionDataSet: [Heartbeat.subscription(topic, "*", 0)],
-        unitMode: false
-      }]
-    })
-    assert.isAbove(heartbeat.brokerVersion, 400)
-
-    // Send 3 messages per queue: tags, keys, user properties, a 1-byte body, a compressed body and
-    // one larger than the broker's 256 KiB per-pull transfer limit. (Empty bodies cannot be sent: a
-    // 5.3.3 broker fails on them with a NullPointerException, and the client refuses them.)
-    const bodies = new Map<string, Uint8Array>()
-    const sent: Array<Broker.SendResult> = []
-    for (const queue of queues) {
-      for (let i = 0; i < 3; i++) {
-        const n = queue.queueId * 3 + i
-        const body = n === 1
-          ? new Uint8Array([0])
-          : n === 4
-          ? new Uint8Array(10_000).fill(65)
-          : n === 7
-          ? noise(300 * 1024)
-          : new TextEncoder().encode(`message ${n}`)
-        const result = yield* Broker.sendMessage(
-          target.broker,
-          Message.make(topic, body, {
-            tags: n % 2 === 0 ? "even" : "odd",
-            keys: [`key${n}`, "scenario"],
-            properties: { n: String(n), "unicode-Ω": "värde ✓" }
-          }),
-          { producerGroup: `scenario_producer_${target.runId}`, queueId: queue.queueId, compressOverBytes: 4096 }
-        )
-        assert.strictEqual(result.status, "SEND_OK")
-        assert.strictEqual(result.queueId, queue.queueId)
-        assert.strictEqual(result.queueOffset, BigInt(i))
-        assert.match(result.offsetMsgId, /^[0-9A-F]{32}$/)
-        assert.strictEqual(result.transactionId, result.msgId)
-        bodies.set(result.msgId, body)
-        sent.push(result)
-      }
-    }
-    expect(new Set(sent.map((r) => r.msgId)).size).toBe(12)
-
-    // Max offsets and a full drain of every queue: exact bodies and properties, each once.
-    const received = new Map<string, StoredMessage.StoredMessage>()
-    for (const queue of queues) {
-      assert.strictEqual(yield* Broker.getMaxOffset(target.broker, { topic, queueId: queue.queueId }), 3n)
-      const messages = yield* drain(target, { consumerGroup: group, topic, queueId: queue.queueId }, 3n)
-      assert.strictEqual(messages.length, 3)
-      for (const message of messages) {
-        assert.isFalse(received.has(message.msgId))
-        received.set(message.msgId, message)
-      }
-    }
-    for (const result of sent) {
-      const message = received.get(result.msgId)!
-      assert.isTrue(Buffer.from(message.body).equals(Buffer.from(bodies.get(result.msgId)!)), `body of ${result.msgId}`)
-      assert.strictEqual(message.offsetMsgId, result.offsetMsgId)
-      assert.strictEqual(message.queueId, result.queueId)
-      assert.strictEqual(message.queueOffset, result.queueOffset)
-      assert.strictEqual(message.topic, topic)
-      const n = Number(Properties.get(message.properties, "n"))
-      assert.strictEqual(Message.tagsOf(message), n % 2 === 0 ? "even" : "odd")
-      expect(Message.keysOf(message)).toEqual([`key${n}`, "scenario"])
-      expect({ ...Message.userProperties(message) }).toEqual({ n: String(n), "unicode-Ω": "värde ✓" })
-      assert.strictEqual(Properties.get(message.properties, "CLUSTER"), target.clusterName)
-    }
-
-    // The 300 KiB message (queue 2, offset 1) comes alone: a broker sends at most 256 KiB per pull,
-    // but always at least one message.
-    const before = yield* Broker.pullMessage(target.broker, { consumerGroup: group, topic, queueId: 2, queueOffset: 0n })
-    expect(before).toMatchObject({ _tag: "Found", nextBeginOffset: 1n })
-    const large = yield* Broker.pullMessage(target.broker, { consumerGroup: group, topic, queueId: 2, queueOffset: 1n })
-    expect(large).toMatchObject({ _tag: "Found", nextBeginOffset: 2n })
-    assert.isTrue(large._tag === "Found" && large.messages.length === 1 && large.messages[0]!.body.length === 300 * 1024)
-
-    // Tag filtering, past the end, far past the end, and an illegal queue id.
-    const odd = yield* Broker.pullMessage(target.broker, { consumerGroup: group, topic, queueId: 0, queueOffset: 0n, subscription: "odd" })
-    assert.isTrue(odd._tag === "Found")
-    if (odd._tag === "Found") expect(odd.messages.map((m) => Message.tagsOf(m))).toEqual(["odd"])
-    const end = yield* Broker.pullMessage(target.broker, { consumerGroup: group, topic, queueId: 0, queueOffset: 3n })
-    expect(end).toMatchObject({ _tag: "NoNewMsg", nextBeginOffset: 3n, minOffset: 0n, maxOffset: 3n })
-    const far = yield* Broker.pullMessage(target.broker, { consumerGroup: group, topic, queueId: 0, queueOffset: 10n })
-    expect(far).toMatchObject({ _tag: "OffsetIllegal", nextBeginOffset: 3n, maxOffset: 3n })
-    const illegal = yield* Effect.flip(
-      Broker.pullMessage(target.broker, { consumerGroup: group, topic, queueId: 99, queueOffset: 0n })
-    )
-    expect(illegal).toMatchObject({ _tag: "RemoteError", responseName: "INVALID_PARAMETER", requestCode: 11 })
-
-    // Consumer offsets: none stored, then stored.
-    const ref = { consumerGroup: group, topic, queueId: 1 }
-    const none = yield* Broker.queryConsumerOffset(target.broker, ref, { setZeroIfNotFound: false })
-    assert.isTrue(Option.isNone(none))
-    yield* Broker.updateConsumerOffset(target.broker, { ...ref, commitOffset: 2n })
-    expect(yield* Broker.queryConsumerOffset(target.broker, ref)).toEqual(Option.some(2n))
-
-    // A missing topic on the broker.
-    const noTopic = yield* Effect.flip(
-      Broker.pullMessage(target.broker, { consumerGroup: group, topic: `Missing_${target.runId}`, queueId: 0, queueOffset: 0n })
-    )
-    assert.strictEqual(noTopic._tag, "TopicNotExist")
-    return { topic, sent: sent.length }
-  })
-
 // ---------------------------------------------------------------------------------------------
-// Against the in-memory broker.
+// Against the in-memory broker. The operations scenario (support/operations.ts) also runs against
+// a real Apache RocketMQ in RealBroker.integration.test.ts.
 // ---------------------------------------------------------------------------------------------
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -226,7 +37,7 @@ describe("InMemoryRocketMQ", () => {
         clusterName: "DefaultCluster",
         brokerName: "broker-a",
         runId: "1",
-        pullRetries: 0
+        catchUpRetries: 0
       }).pipe(Effect.provide(layer))
       assert.strictEqual(outcome.sent, 12)
       assert.strictEqual(rmq.queueSize("ScenarioTopic_1", 3), 3)

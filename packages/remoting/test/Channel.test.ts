@@ -3,31 +3,18 @@
  * unless a test says otherwise: no test sleeps.
  */
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Scope } from "effect"
+import { Effect, Exit, Fiber, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { Buffer } from "node:buffer"
 import * as Channel from "../src/Channel.ts"
 import * as Codec from "../src/Codec.ts"
 import * as RemotingCommand from "../src/RemotingCommand.ts"
 import type { ChannelError } from "../src/RemotingError.ts"
+import { failureOf, settle } from "./support/Effects.ts"
 import * as Peer from "./support/Peer.ts"
 
 const request = (i: number, extra?: Record<string, string>) =>
   RemotingCommand.make({ code: 10, extFields: { i: String(i), ...extra } })
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const error = Cause.findErrorOption(exit.cause)
-  if (error._tag === "None") throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return error.value
-}
-
-/** Lets real I/O happen while TestClock stands still. */
-const settle = (predicate: () => boolean) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 5000 && !predicate(); i++) yield* TestClock.withLive(Effect.sleep(1))
-    if (!predicate()) return yield* Effect.die(new Error("condition not reached within 5 s of real time"))
-  })
 
 const openChannel = (peer: Peer.Peer, options?: Partial<Channel.ChannelOptions>) =>
   Channel.make({ host: "127.0.0.1", port: peer.port, ...options })

@@ -9,7 +9,7 @@ import * as Channel from "../src/Channel.ts"
 import * as RemotingCommand from "../src/RemotingCommand.ts"
 import * as RemotingServer from "../src/RemotingServer.ts"
 import type * as RpcHook from "../src/RpcHook.ts"
-import { failureOf, settle } from "./support/ServerHelpers.ts"
+import { failureOf, settle } from "./support/Effects.ts"
 
 const ok = (request: RemotingCommand.RemotingCommand, remark?: string) =>
   Effect.succeed(RemotingCommand.response(request, 0, remark, { extFields: request.extFields, body: request.body }))

@@ -8,7 +8,7 @@ import { Effect, Queue } from "effect"
 import * as Channel from "../src/Channel.ts"
 import * as RemotingCommand from "../src/RemotingCommand.ts"
 import * as RemotingServer from "../src/RemotingServer.ts"
-import { failureOf } from "./support/ServerHelpers.ts"
+import { failureOf } from "./support/Effects.ts"
 import { selfSigned } from "./support/TlsCert.ts"
 
 const echo: RemotingServer.Processor = (r) =>

@@ -11,6 +11,7 @@ import fc from "fast-check"
 import * as Channel from "../../src/Channel.ts"
 import * as Codec from "../../src/Codec.ts"
 import * as RemotingCommand from "../../src/RemotingCommand.ts"
+import { settle } from "../support/Effects.ts"
 import * as Peer from "../support/Peer.ts"
 
 interface Scenario {
@@ -64,12 +65,6 @@ const outcomeOf = (exit: Exit.Exit<RemotingCommand.RemotingCommand, unknown>, i:
   return e._tag === "ChannelClosed" ? e.cause!._tag : e._tag
 }
 
-const waitUntil = (predicate: () => boolean, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 3000 && !predicate(); i++) yield* TestClock.withLive(Effect.sleep(1))
-    if (!predicate()) return yield* Effect.die(new Error(`timed out waiting for ${what}`))
-  })
-
 const run = (s: Scenario) =>
   Effect.gen(function*() {
     const peer = yield* Peer.make(Peer.silent)
@@ -99,7 +94,7 @@ const run = (s: Scenario) =>
           )
           for (let c = 0; c < response.copies; c++) connection.writeRaw(frame)
           const extra = done ? response.copies : response.copies - 1
-          yield* waitUntil(
+          yield* settle(
             () => fibers[i]!.pollUnsafe() !== undefined && channel.diagnostics().unmatchedResponses === before + extra,
             `response ${i} to be processed`
           )
@@ -115,7 +110,7 @@ const run = (s: Scenario) =>
           else {
             if (how === "fin") connection.socket.end()
             else connection.socket.resetAndDestroy()
-            yield* waitUntil(() => channel.diagnostics().closeReason !== undefined, "the channel to notice the close")
+            yield* settle(() => channel.diagnostics().closeReason !== undefined, "the channel to notice the close")
           }
         })
       })

@@ -3,31 +3,18 @@
  * can slow down or hang) connect attempts on the test's clock, GO_AWAY peers, and polling of real
  * I/O while TestClock stands still.
  */
-import { Cause, Duration, Effect, Exit, Option } from "effect"
-import { TestClock } from "effect/testing"
+import { Duration, Effect, Exit } from "effect"
 import * as Net from "node:net"
 import * as Channel from "../../src/Channel.ts"
 import * as Connection from "../../src/Connection.ts"
 import * as RemotingCommand from "../../src/RemotingCommand.ts"
+
+export { failureOf, settle } from "./Effects.ts"
 import type { ChannelFactory } from "../../src/RemotingClient.ts"
 import * as ResponseCode from "../../src/ResponseCode.ts"
 import type * as Peer from "./Peer.ts"
 
-/** The typed failure of an exit (throws on success, defects and interruption). */
-export const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const error = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(error)) throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return error.value
-}
-
 /** Lets real I/O happen while TestClock stands still, until `predicate` holds (5 s of real time at most). */
-export const settle = (predicate: () => boolean, what = "condition") =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 5000 && !predicate(); i++) yield* TestClock.withLive(Effect.sleep(1))
-    if (!predicate()) return yield* Effect.die(new Error(`${what} not reached within 5 s of real time`))
-  })
-
 /** A loopback port nothing listens on (bound, then released). */
 export const closedPort = (host = "127.0.0.1"): Effect.Effect<number> =>
   Effect.callback<number>((resume) => {

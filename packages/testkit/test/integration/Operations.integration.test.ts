@@ -6,16 +6,11 @@
  * Remoting.integration.test.ts covers the same answers on a bare Channel; this file goes through
  * RemotingClient and the typed operations.
  */
+import { Broker, ClientError, Message, NameServer, Properties, RouteData } from "@effect-rocketmq/client"
+import type { StoredMessage } from "@effect-rocketmq/client"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Codec, RemotingClient, RemotingCommand, RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
 import { Effect, Option } from "effect"
-import * as Broker from "../../src/Broker.ts"
-import * as ClientError from "../../src/ClientError.ts"
-import * as Message from "../../src/Message.ts"
-import * as NameServer from "../../src/NameServer.ts"
-import * as Properties from "../../src/Properties.ts"
-import * as RouteData from "../../src/RouteData.ts"
-import type * as StoredMessage from "../../src/StoredMessage.ts"
 import { clientWithChannels, cluster, createTopic, poll, rawExchange, runId, skipReason } from "./support.ts"
 
 const real = cluster()

@@ -6,11 +6,10 @@
  * The cluster is shared with the other integration files (they run one at a time): every test
  * here leaves the broker running and registered, in its usual configuration, however it ends.
  */
+import { Broker, Message } from "@effect-rocketmq/client"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Codec, RemotingClient, RemotingCommand, RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
 import { Cause, Effect, Exit, Fiber } from "effect"
-import * as Broker from "../../src/Broker.ts"
-import * as Message from "../../src/Message.ts"
 import {
   clientWithChannels,
   cluster,

@@ -1,5 +1,6 @@
 /**
- * Helpers shared by the RemotingServer and TLS tests.
+ * Helpers shared by the remoting tests: the typed failure of an exit, and waiting for real I/O
+ * while TestClock stands still.
  */
 import { Cause, Effect, Exit } from "effect"
 import { TestClock } from "effect/testing"
@@ -13,8 +14,8 @@ export const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
 }
 
 /** Lets real I/O happen while TestClock stands still: polls `predicate` for at most 5 s of real time. */
-export const settle = (predicate: () => boolean) =>
+export const settle = (predicate: () => boolean, what = "condition") =>
   Effect.gen(function*() {
     for (let i = 0; i < 5000 && !predicate(); i++) yield* TestClock.withLive(Effect.sleep(1))
-    if (!predicate()) return yield* Effect.die(new Error("condition not reached within 5 s of real time"))
+    if (!predicate()) return yield* Effect.die(new Error(`${what} not reached within 5 s of real time`))
   })

@@ -2,6 +2,8 @@
  * The real cluster the "integration" project's global setup provides, or why there is none, and
  * the harness scripts that kill and restart its broker.
  */
+import { Broker, NameServer } from "@effect-rocketmq/client"
+import type { RouteData } from "@effect-rocketmq/client"
 import { Channel, type Codec, RemotingClient } from "@effect-rocketmq/remoting"
 import { assert } from "@effect/vitest"
 import { Effect } from "effect"
@@ -10,9 +12,6 @@ import * as Net from "node:net"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { inject } from "vitest"
-import * as Broker from "../../src/Broker.ts"
-import * as NameServer from "../../src/NameServer.ts"
-import type * as RouteData from "../../src/RouteData.ts"
 
 /** What scripts/rocketmq/vitest-setup.ts provides (it declares the same shape). */
 export interface RocketMQCluster {
@@ -41,6 +40,10 @@ export const hostPort = (address: string): { readonly host: string; readonly por
   const at = address.lastIndexOf(":")
   return { host: address.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(address.slice(at + 1)) }
 }
+
+/** The names scripts/rocketmq/up gives the cluster and its one broker group. */
+export const CLUSTER_NAME = "DefaultCluster"
+export const BROKER_NAME = "broker-a"
 
 /** Topic and group names unique to this run, so runs against one long-lived cluster never meet. */
 export const runId = (): string => `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`

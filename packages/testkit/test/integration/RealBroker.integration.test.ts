@@ -6,8 +6,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { RemotingClient } from "@effect-rocketmq/remoting"
 import { Effect } from "effect"
-import { BROKER_NAME, CLUSTER_NAME, cluster, runId, skipReason } from "./support/cluster.ts"
-import { operationsScenario } from "./support/operations.ts"
+import { BROKER_NAME, CLUSTER_NAME, cluster, runId, skipReason } from "./support.ts"
+import { operationsScenario } from "../support/operations.ts"
 
 const real = cluster()
 

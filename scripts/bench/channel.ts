@@ -12,7 +12,8 @@
  * Cases: in flight 1, 64, 1024 x bodies 128 B and 64 KiB. Prints requests/s, p50/p99 latency and
  * ratios; then heap bytes per pending request with 100,000 pending.
  *
- *   npm run bench:channel              (BENCH_SECONDS=1.5 BENCH_ROUNDS=3 by default)
+ *   npm run bench:channel              (BENCH_SECONDS=1.5 BENCH_ROUNDS=3 by default;
+ *                                       BENCH_BODIES=65536 BENCH_IN_FLIGHT=1,64 run some cases only)
  */
 import { Buffer } from "node:buffer"
 import { type ChildProcess, spawn } from "node:child_process"
@@ -25,6 +26,9 @@ import * as RemotingCommand from "../../packages/remoting/src/RemotingCommand.ts
 import { fmt, median, percentile, table } from "./harness.ts"
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5)
+/** A comma-separated list of numbers from the environment (to run some cases only). */
+const listFromEnv = (name: string, fallback: ReadonlyArray<number>): ReadonlyArray<number> =>
+  process.env[name] === undefined ? fallback : process.env[name]!.split(",").map(Number).filter((n) => n > 0)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const WARMUP_MS = 300
 const OPAQUE_KEY = Buffer.from("\"opaque\":")
@@ -316,8 +320,8 @@ const main = async () => {
   const rows: Array<Array<string>> = []
   const summary: Array<string> = []
   try {
-    for (const bodySize of [128, 64 * 1024]) {
-      for (const inFlight of [1, 64, 1024]) {
+    for (const bodySize of listFromEnv("BENCH_BODIES", [128, 64 * 1024])) {
+      for (const inFlight of listFromEnv("BENCH_IN_FLIGHT", [1, 64, 1024])) {
         const results = new Map<string, Array<Result>>(clients.map((c) => [c.name, []]))
         for (let r = 0; r < ROUNDS; r++) {
           for (const c of clients) results.get(c.name)!.push(await c.run(inFlight, bodySize))

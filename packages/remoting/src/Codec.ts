@@ -77,37 +77,22 @@ const asBuffer = (bytes: Uint8Array): Buffer =>
 // JSON header
 // -------------------------------------------------------------------------------------------------
 
-// Characters JSON must escape, plus lone-surrogate halves: a string with none of them is its own
-// JSON text between quotes. Anything else goes through JSON.stringify, which also escapes a lone
-// surrogate instead of letting the UTF-8 encoder replace it with U+FFFD.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/
-
-const quote = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : "\"" + s + "\"")
-
 /**
  * The JSON header text in Java's own layout: top-level keys in alphabetical order (fastjson's
  * `SortField`), `remark` left out when absent, `extFields` left out when empty, `extFields` in the
- * command's key order.
+ * command's key order. The same bytes the frame encoder writes, as text.
  *
  * @since 0.1.0
  * @category encoding
  */
-export const encodeJsonHeaderText = (command: RemotingCommand): string => {
-  let text = "{\"code\":" + command.code
-  // One JSON.stringify of the whole map (own enumerable keys, in order) is 2x faster than quoting
-  // key by key; a "__proto__" own key is written like any other.
-  const ext = JSON.stringify(command.extFields)
-  if (ext.length > 2) text += ",\"extFields\":" + ext
-  text += ",\"flag\":" + command.flag + ",\"language\":\"" + LanguageCode.all[LanguageCode.toByte(command.language)] +
-    "\",\"opaque\":" + command.opaque
-  if (command.remark !== undefined) text += ",\"remark\":" + quote(command.remark)
-  return text + ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":" + command.version + "}"
-}
+export const encodeJsonHeaderText = (command: RemotingCommand): string =>
+  scratch.toString("utf8", 0, writeJsonHeader(command, command.opaque))
 
 // --- JSON header straight to bytes ---------------------------------------------------------------
-// The same text as encodeJsonHeaderText, written byte by byte into a buffer: no intermediate
-// string, no UTF-8 pass over it, no length measuring. ASCII is written char by char; a string with
-// other characters falls back to JSON.stringify + a native UTF-8 write for its remainder.
+// Written byte by byte into a buffer: no intermediate string, no UTF-8 pass over it, no length
+// measuring. ASCII is written char by char; a string with other characters falls back to
+// JSON.stringify (which escapes a lone surrogate instead of letting UTF-8 replace it) and a native
+// UTF-8 write for its remainder.
 
 const HEX = "0123456789abcdef"
 

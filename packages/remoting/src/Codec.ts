@@ -270,10 +270,8 @@ const decodeJsonHeader = (
 /**
  * JSON headers through JSON.parse: the reference behaviour, and the path for everything the fast
  * path (internal/fastJsonHeader.ts) does not take, errors included.
- *
- * @internal
  */
-export const decodeJsonHeaderSlow = (
+const decodeJsonHeaderSlow = (
   bytes: Buffer,
   start: number,
   end: number,

@@ -693,16 +693,12 @@ export const make = (
             const entry = slot.current
             if (entry !== undefined && entry.state === "open") {
               const channel = entry.channel!
-              return Effect.flatMap(channel.isHealthy, (healthy) =>
-                Effect.suspend(() => {
-                  if (!healthy) {
-                    closeEntry(entry)
-                    return attempt()
-                  }
-                  if (entry.state !== "open" || slot.current !== entry) return attempt()
-                  entry.inUse++
-                  return restore(use(entry, channel)).pipe(Effect.ensuring(releaseEntry(entry)))
-                }))
+              if (!channel.isHealthyUnsafe()) {
+                closeEntry(entry)
+                return attempt()
+              }
+              entry.inUse++
+              return restore(use(entry, channel)).pipe(Effect.ensuring(releaseEntry(entry)))
             }
             const at = now()
             const remaining = deadline - at
@@ -893,7 +889,7 @@ export const make = (
           ? undefined
           : slots.get(endpoint.key)?.current
         const channel = entry?.state === "open" ? entry.channel : undefined
-        if (entry === undefined || channel === undefined || channel.diagnostics().closeReason !== undefined) {
+        if (entry === undefined || channel === undefined || !channel.isHealthyUnsafe()) {
           return restore(invokeGeneral(endpoint, request, deadline, timeout))
         }
         invokePermits.free--

@@ -12,7 +12,11 @@
  * - {@link MessageDecodeError}, {@link MessageEncodeError}, {@link PropertiesError},
  *   {@link JsonParseError}, {@link BodyDecodeError}: failures of the pure codecs.
  *
- * Each error says what happened and what to do in its `message`. Nothing here throws.
+ * Each error says what happened and what to do in its `message`. Nothing here throws. Like the
+ * remoting errors, each one answers `isRetryable` (sending the same request again — later, or to
+ * another address — may succeed) and `mayHaveReachedPeer` (false only when the request provably
+ * never left this process); `RemotingError.isRetryable` / `RemotingError.mayHaveReachedPeer` read
+ * them from any error of either package.
  *
  * @since 0.1.0
  */
@@ -54,10 +58,42 @@ const advice = (responseCode: number): string => {
 }
 
 /**
+ * The response codes on which Java's producer sends the message again, to another broker:
+ * TOPIC_NOT_EXIST (17), SERVICE_NOT_AVAILABLE (14), SYSTEM_ERROR (1), SYSTEM_BUSY (2),
+ * NO_PERMISSION (16), NO_BUYER_ID (204), NOT_IN_CURRENT_UNIT (205) and GO_AWAY (1500).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const RETRY_RESPONSE_CODES: ReadonlySet<number> = new Set([
+  ResponseCode.TOPIC_NOT_EXIST,
+  ResponseCode.SERVICE_NOT_AVAILABLE,
+  ResponseCode.SYSTEM_ERROR,
+  ResponseCode.SYSTEM_BUSY,
+  ResponseCode.NO_PERMISSION,
+  ResponseCode.NO_BUYER_ID,
+  ResponseCode.NOT_IN_CURRENT_UNIT,
+  ResponseCode.GO_AWAY
+])
+
+/**
+ * Whether a request answered with `responseCode` may succeed if sent again: a code of
+ * {@link RETRY_RESPONSE_CODES}, or one of the two overload answers that only ask the caller to
+ * wait (FLOW_CONTROL 215, POLLING_FULL 209).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isRetryableResponseCode = (responseCode: number): boolean =>
+  RETRY_RESPONSE_CODES.has(responseCode) || responseCode === ResponseCode.FLOW_CONTROL ||
+  responseCode === ResponseCode.POLLING_FULL
+
+/**
  * The server answered with a response code that the operation does not treat as success.
  *
  * `address` is the server's `host:port`, or `""` when the request went to the configured name
- * servers (any of them).
+ * servers (any of them). The server saw the request (`mayHaveReachedPeer` true); `isRetryable`
+ * follows {@link isRetryableResponseCode}.
  *
  * @since 0.1.0
  * @category errors
@@ -75,16 +111,20 @@ export class RemoteError extends Schema.TaggedError<RemoteError>()("RemoteError"
       `${this.responseName} (${this.responseCode})${withRemark(this.remark)}. ${advice(this.responseCode)}`
   }
 
-  /** Whether the same request may succeed if sent again a little later. */
+  /** Whether the same request may succeed if sent again, later or to another broker ({@link isRetryableResponseCode}). */
   get isRetryable(): boolean {
-    return this.responseCode === ResponseCode.SYSTEM_BUSY || this.responseCode === ResponseCode.FLOW_CONTROL ||
-      this.responseCode === ResponseCode.POLLING_FULL || this.responseCode === ResponseCode.GO_AWAY
+    return isRetryableResponseCode(this.responseCode)
+  }
+  /** True: the server answered. */
+  get mayHaveReachedPeer(): boolean {
+    return true
   }
 }
 
 /**
  * The server answered `TOPIC_NOT_EXIST` (17): the name server has no route for the topic, or the
- * broker does not host it.
+ * broker does not host it. Retryable (another broker may host it, or it may be created meanwhile,
+ * as Java's producer assumes); the server saw the request.
  *
  * @since 0.1.0
  * @category errors
@@ -103,10 +143,19 @@ export class TopicNotExist extends Schema.TaggedError<TopicNotExist>()("TopicNot
       `${JSON.stringify(this.topic)} does not exist (${this.responseName}, ${this.responseCode}). Create it with ` +
       "Broker.createTopic (or enable autoCreateTopicEnable on the broker), then ask again."
   }
+  /** True: code 17 is one Java's producer retries on another broker. */
+  get isRetryable(): boolean {
+    return true
+  }
+  /** True: the server answered. */
+  get mayHaveReachedPeer(): boolean {
+    return true
+  }
 }
 
 /**
- * A success response whose header or body could not be read.
+ * A success response whose header or body could not be read. Not retryable (the server would answer
+ * the same way); the server did process the request.
  *
  * @since 0.1.0
  * @category errors
@@ -123,10 +172,18 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
       `${where(this.address)} could not be read: ${this.detail}. The server may run a RocketMQ version this ` +
       "client does not understand."
   }
+  /** False: the same answer would come again. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** True: the server processed the request and answered. */
+  get mayHaveReachedPeer(): boolean {
+    return true
+  }
 }
 
 /**
- * The arguments of an operation cannot be turned into a request. Nothing was sent.
+ * The arguments of an operation cannot be turned into a request. Nothing was sent; not retryable.
  *
  * @since 0.1.0
  * @category errors
@@ -137,6 +194,14 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
 }) {
   override get message(): string {
     return `Cannot build the ${this.operation} request: ${this.detail}. Nothing was sent; fix the arguments.`
+  }
+  /** False: fix the arguments. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** False: nothing was sent. */
+  get mayHaveReachedPeer(): boolean {
+    return false
   }
 }
 
@@ -162,6 +227,13 @@ export class PropertiesError extends Schema.TaggedError<PropertiesError>()("Prop
 }) {
   override get message(): string {
     return `Cannot encode message properties: ${this.detail}.`
+  }  /** False: a pure codec failure; the same input fails the same way. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** False: no request is involved. */
+  get mayHaveReachedPeer(): boolean {
+    return false
   }
 }
 
@@ -194,6 +266,13 @@ export class MessageDecodeError extends Schema.TaggedError<MessageDecodeError>()
 }) {
   override get message(): string {
     return `Cannot decode the stored message at byte ${this.offset}: ${this.detail}.`
+  }  /** False: a pure codec failure; the same input fails the same way. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** False: no request is involved. */
+  get mayHaveReachedPeer(): boolean {
+    return false
   }
 }
 
@@ -208,6 +287,13 @@ export class MessageEncodeError extends Schema.TaggedError<MessageEncodeError>()
 }) {
   override get message(): string {
     return `Cannot encode the stored message: ${this.detail}.`
+  }  /** False: a pure codec failure; the same input fails the same way. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** False: no request is involved. */
+  get mayHaveReachedPeer(): boolean {
+    return false
   }
 }
 
@@ -222,6 +308,13 @@ export class JsonParseError extends Schema.TaggedError<JsonParseError>()("JsonPa
 }) {
   override get message(): string {
     return `Not valid JSON: ${this.detail}.`
+  }  /** False: a pure codec failure; the same input fails the same way. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** False: no request is involved. */
+  get mayHaveReachedPeer(): boolean {
+    return false
   }
 }
 
@@ -238,6 +331,13 @@ export class BodyDecodeError extends Schema.TaggedError<BodyDecodeError>()("Body
 }) {
   override get message(): string {
     return `Cannot read a ${this.body} body: ${this.detail}.`
+  }  /** False: a pure codec failure; the same input fails the same way. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** False: no request is involved. */
+  get mayHaveReachedPeer(): boolean {
+    return false
   }
 }
 

@@ -32,7 +32,7 @@ import {
   type ChannelError,
   ChannelClosed,
   ChannelSendRequestFailed,
-  ChannelShutdown,
+  ClosedLocally,
   type CloseReason,
   type ConnectError,
   RequestTimeout
@@ -147,7 +147,7 @@ export interface ChannelShape {
   readonly pending: Effect.Effect<number>
   /** Waits until the channel closes and returns why. */
   readonly closed: Effect.Effect<CloseReason>
-  /** Shuts the channel down now (pending requests fail with `ChannelShutdown`). Idempotent. */
+  /** Closes the channel now (pending requests fail with `ChannelClosed`, cause `ClosedLocally`). Idempotent. */
   readonly close: Effect.Effect<void>
   /** Counters and fibers, for health checks and tests. */
   readonly diagnostics: () => ChannelDiagnostics
@@ -287,7 +287,7 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
     if (closeReason !== undefined) return
     closeReason = reason
     connection.close()
-    queue.shutdown(reason.message)
+    queue.shutdown(reason)
     table.failAll((entry) => closedError(entry.code, entry.opaque, reason, entry.state === SendQueue.WRITTEN))
     const self = Fiber.getCurrent()
     for (const fiber of fibers) if (fiber !== self) fiber.interruptUnsafe()
@@ -515,12 +515,7 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
         timeoutMillis,
         undefined
       )
-      return queue.offer(item, timeoutMillis).pipe(
-        Effect.catchIf(
-          (error) => error.reason === "Closed" && closeReason !== undefined,
-          () => Effect.fail(closedError(command.code, opaque, closeReason!, false))
-        )
-      )
+      return queue.offer(item, timeoutMillis)
     })
 
   const sendOneway = (
@@ -555,7 +550,7 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
   yield* Scope.addFinalizer(
     scope,
     Effect.sync(() => {
-      shutdown(new ChannelShutdown({ address }))
+      shutdown(new ClosedLocally({ address }))
       pendingRegistration.remove()
     })
   )
@@ -574,7 +569,7 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
     isHealthyUnsafe: () => closeReason === undefined && connection.isHealthy(),
     pending: Effect.sync(() => table.size()),
     closed: Deferred.await(closedSignal),
-    close: Effect.sync(() => shutdown(new ChannelShutdown({ address }))),
+    close: Effect.sync(() => shutdown(new ClosedLocally({ address }))),
     diagnostics: () => ({
       pending: table.size(),
       queued: queue.size(),

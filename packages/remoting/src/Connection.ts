@@ -17,13 +17,7 @@ import * as Net from "node:net"
 import * as Tls from "node:tls"
 import * as Codec from "./Codec.ts"
 import type { RemotingCommand } from "./RemotingCommand.ts"
-import {
-  ChannelShutdown,
-  type CloseReason,
-  ConnectError,
-  ConnectionReset,
-  PeerClosed
-} from "./RemotingError.ts"
+import { ClosedByPeer, ClosedLocally, type CloseReason, ConnectError, ConnectionReset } from "./RemotingError.ts"
 
 /**
  * @since 0.1.0
@@ -138,9 +132,9 @@ export const fromSocket = Effect.fnUntraced(function*(options: {
 
   const toReason = (error: Socket.SocketError): CloseReason => {
     const reason = error.reason
-    if (closedByUs !== undefined) return new ChannelShutdown({ address })
+    if (closedByUs !== undefined) return new ClosedLocally({ address })
     if (reason._tag === "SocketCloseError" && reason.code === 1000) {
-      return wrote && !received ? new PeerClosed({ address, silent: true }) : new PeerClosed({ address })
+      return wrote && !received ? new ClosedByPeer({ address, silent: true }) : new ClosedByPeer({ address })
     }
     if (reason._tag === "SocketReadError") return new ConnectionReset({ address, detail: errorCode(reason.cause) })
     return new ConnectionReset({ address, detail: error.message })

@@ -38,8 +38,9 @@
  * - **Opaques** are assigned by each channel; successive channels start 2^24 apart, so a retry on
  *   a new connection (and a proxy that sees several of our connections) never sees the same
  *   opaque twice in a row, as with Java's process-wide counter.
- * - **Errors** are typed ({@link RemotingClientError}); {@link mayHaveReachedPeer} tells the ones
- *   where the request provably never left (safe to send elsewhere) from the others.
+ * - **Errors** are typed ({@link RemotingClientError}); each says whether it `isRetryable` and
+ *   whether it `mayHaveReachedPeer` (false only when the request provably never left: safe to
+ *   send elsewhere); see `RemotingError`.
  *
  * Not done here: Java's close-on-timeout (`clientCloseSocketIfTimeout`; RELIABILITY.md row 11 —
  * a timeout alone leaves a healthy channel open), heartbeats, and probing name servers in the
@@ -77,7 +78,7 @@ import {
   type InvalidAddress,
   NameServerUnavailable,
   NoNameServerAddress,
-  RemotingClientClosed,
+  RemotingClientShutDown,
   type RequestTimeout,
   RpcHookFailed,
   TooManyRequests
@@ -107,7 +108,7 @@ export type RemotingClientError =
   | RpcHookFailed
   | NoNameServerAddress
   | NameServerUnavailable
-  | RemotingClientClosed
+  | RemotingClientShutDown
 
 /**
  * Options of every channel the client opens (the address and the timeouts come from the client).
@@ -304,27 +305,6 @@ export const fromCalls = (
   }
 }
 
-/**
- * Whether the peer may have seen the request that failed with `error`: false when it provably
- * never left this process (connect, permits, hooks before sending, queue, GO_AWAY, addresses),
- * true when it was written or its fate is unknown. Safe to retry elsewhere when false.
- *
- * @since 0.1.0
- * @category guards
- */
-export const mayHaveReachedPeer = (error: RemotingClientError): boolean => {
-  switch (error._tag) {
-    case "RequestTimeout":
-      return error.written
-    case "ChannelClosed":
-      return error.opaque !== -1
-    case "RpcHookFailed":
-      return error.phase === "afterResponse"
-    default:
-      return false
-  }
-}
-
 // -------------------------------------------------------------------------------------------------
 // Permits
 // -------------------------------------------------------------------------------------------------
@@ -448,7 +428,7 @@ const OPAQUE_STRIDE = 1 << 24
 /**
  * A client in the current scope. Closing the scope closes every channel (pending requests fail
  * with `ChannelClosed`) and stops connects in progress; later calls fail with
- * {@link RemotingClientClosed}. Fails only when `nameServerAddresses` does not parse.
+ * {@link RemotingClientShutDown}. Fails only when `nameServerAddresses` does not parse.
  *
  * @since 0.1.0
  * @category constructors
@@ -669,7 +649,7 @@ export const make = (
       return entry
     }
 
-    type AcquireError = ConnectError | ConnectBackoff | RemotingClientClosed
+    type AcquireError = ConnectError | ConnectBackoff | RemotingClientShutDown
 
     /**
      * Runs `use` with the open channel to `endpoint`, connecting (or joining a connect) first. The
@@ -688,7 +668,7 @@ export const make = (
         let connectsStarted = 0
         const attempt = (): Effect.Effect<A, E | AcquireError> =>
           Effect.suspend((): Effect.Effect<A, E | AcquireError> => {
-            if (closed) return Effect.fail(new RemotingClientClosed({ address: endpoint.key, requestCode }))
+            if (closed) return Effect.fail(new RemotingClientShutDown({ address: endpoint.key, requestCode }))
             const slot = slotOf(endpoint.key)
             const entry = slot.current
             if (entry !== undefined && entry.state === "open") {

@@ -5,9 +5,56 @@
  * request code and opaque where they apply. Nothing in this package throws: these values travel in
  * the error channel of an `Effect`.
  *
+ * Every error also answers the caller's next two questions (see {@link Classified}):
+ *
+ * - `isRetryable`: sending the same request again — later, or to another address — may succeed;
+ * - `mayHaveReachedPeer`: false only when the request provably never left this process, so it is
+ *   safe to send it elsewhere; true when it was written, or its fate is unknown.
+ *
+ * The "closed" family says who closed what: a channel closes because of a {@link CloseReason}
+ * ({@link ClosedByPeer}, {@link ConnectionReset}, {@link FrameDecodeError}, {@link ClosedLocally});
+ * a request on it fails with {@link ChannelClosed} carrying that reason and whether its frame had
+ * been written; a client used after its scope closed fails with {@link RemotingClientShutDown}.
+ *
+ * The package README has the whole taxonomy as one table.
+ *
  * @since 0.1.0
  */
 import { Schema } from "effect"
+
+/**
+ * What every error of this package (and of `@effect-rocketmq/client`) tells about the request that
+ * failed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Classified {
+  /** Sending the same request again — later, or to another address — may succeed. */
+  readonly isRetryable: boolean
+  /**
+   * False only when the request provably never left this process (safe to send elsewhere); true
+   * when it was written or its fate is unknown.
+   */
+  readonly mayHaveReachedPeer: boolean
+}
+
+/**
+ * Whether sending the same request again — later, or to another address — may succeed.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isRetryable = (error: Classified): boolean => error.isRetryable
+
+/**
+ * Whether the peer may have seen the request that failed with `error`: false only when it provably
+ * never left this process (then it is safe to send it elsewhere).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const mayHaveReachedPeer = (error: Classified): boolean => error.mayHaveReachedPeer
 
 /**
  * Why a frame could not be decoded.
@@ -33,7 +80,11 @@ export type FrameDecodeReason = typeof FrameDecodeReason.Type
 
 /**
  * Bytes from the peer that are not a valid remoting frame. Java closes the connection on any of
- * these (no error reply); so does the channel.
+ * these (no error reply); so does the channel, and this is then its close reason.
+ *
+ * Not retryable (the peer does not speak this protocol, or not on this port); says nothing about a
+ * request reaching the peer (`mayHaveReachedPeer` false: a request on the channel learns from
+ * {@link ChannelClosed.written}).
  *
  * @since 0.1.0
  * @category errors
@@ -41,10 +92,21 @@ export type FrameDecodeReason = typeof FrameDecodeReason.Type
 export class FrameDecodeError extends Schema.TaggedError<FrameDecodeError>()("FrameDecodeError", {
   reason: FrameDecodeReason,
   message: Schema.String
-}) {}
+}) {
+  /** False: the same bytes would come again. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** False: this error is about bytes received, not a request sent. */
+  get mayHaveReachedPeer(): boolean {
+    return false
+  }
+}
 
 /**
- * A typed custom header could not be encoded to, or decoded from, `extFields`.
+ * A typed custom header could not be encoded to, or decoded from, `extFields`. Not retryable (the
+ * same fields fail the same way); never reached the peer (it happens before sending, or on a
+ * response already received).
  *
  * @since 0.1.0
  * @category errors
@@ -54,6 +116,14 @@ export class HeaderError extends Schema.TaggedError<HeaderError>()("HeaderError"
   direction: Schema.Literals(["decode", "encode"]),
   detail: Schema.String
 }) {
+  /** False: the same fields fail the same way. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** False: encoding fails before anything is sent. */
+  get mayHaveReachedPeer(): boolean {
+    return false
+  }
   override get message(): string {
     return this.direction === "decode"
       ? `Cannot read header ${this.header} from extFields: ${this.detail}`
@@ -62,16 +132,28 @@ export class HeaderError extends Schema.TaggedError<HeaderError>()("HeaderError"
 }
 
 /**
- * The peer closed the connection (TCP FIN / end of stream).
+ * A close reason: the peer ended the connection (TCP FIN / end of stream).
+ *
+ * Retryable (on a new connection); `mayHaveReachedPeer` is true because a close reason alone does
+ * not know about any request — a request on the channel fails with {@link ChannelClosed}, whose
+ * `written` flag is exact.
  *
  * @since 0.1.0
  * @category errors
  */
-export class PeerClosed extends Schema.TaggedError<PeerClosed>()("PeerClosed", {
+export class ClosedByPeer extends Schema.TaggedError<ClosedByPeer>()("ClosedByPeer", {
   address: Schema.String,
   /** True when the peer closed without ever sending a byte, after we had written to it. */
   silent: Schema.optionalKey(Schema.Boolean)
 }) {
+  /** True: a new connection may succeed. */
+  get isRetryable(): boolean {
+    return true
+  }
+  /** True: unknown at this level (see {@link ChannelClosed.written}). */
+  get mayHaveReachedPeer(): boolean {
+    return true
+  }
   override get message(): string {
     return `${this.address} closed the connection. Requests in flight were not answered; the next request ` +
       "needs a new connection." +
@@ -83,7 +165,9 @@ export class PeerClosed extends Schema.TaggedError<PeerClosed>()("PeerClosed", {
 }
 
 /**
- * The connection failed under us: reset by the peer (RST), or another socket error.
+ * A close reason: the connection failed under us — reset by the peer (RST), or another socket
+ * error. Retryable (on a new connection); `mayHaveReachedPeer` true (unknown at this level, see
+ * {@link ChannelClosed.written}).
  *
  * @since 0.1.0
  * @category errors
@@ -93,6 +177,14 @@ export class ConnectionReset extends Schema.TaggedError<ConnectionReset>()("Conn
   /** The socket error code (`ECONNRESET`, `EPIPE`, …) or description. */
   detail: Schema.String
 }) {
+  /** True: a new connection may succeed. */
+  get isRetryable(): boolean {
+    return true
+  }
+  /** True: unknown at this level (see {@link ChannelClosed.written}). */
+  get mayHaveReachedPeer(): boolean {
+    return true
+  }
   override get message(): string {
     return `The connection to ${this.address} failed (${this.detail}). Requests in flight were not answered; ` +
       "the next request needs a new connection."
@@ -100,16 +192,26 @@ export class ConnectionReset extends Schema.TaggedError<ConnectionReset>()("Conn
 }
 
 /**
- * The channel was shut down on our side: its scope closed or it was closed on purpose.
+ * A close reason: this side closed the channel — its scope closed, or `close` was called (the
+ * client does so for a channel it evicts). Retryable (on a new channel); `mayHaveReachedPeer` true
+ * (unknown at this level, see {@link ChannelClosed.written}).
  *
  * @since 0.1.0
  * @category errors
  */
-export class ChannelShutdown extends Schema.TaggedError<ChannelShutdown>()("ChannelShutdown", {
+export class ClosedLocally extends Schema.TaggedError<ClosedLocally>()("ClosedLocally", {
   address: Schema.String
 }) {
   override get message(): string {
-    return `The channel to ${this.address} was shut down (its scope closed).`
+    return `The channel to ${this.address} was closed on this side (its scope closed or it was closed on purpose).`
+  }
+  /** True: a new channel may succeed. */
+  get isRetryable(): boolean {
+    return true
+  }
+  /** True: unknown at this level (see {@link ChannelClosed.written}). */
+  get mayHaveReachedPeer(): boolean {
+    return true
   }
 }
 
@@ -119,16 +221,17 @@ export class ChannelShutdown extends Schema.TaggedError<ChannelShutdown>()("Chan
  * @since 0.1.0
  * @category models
  */
-export const CloseReason = Schema.Union([PeerClosed, ConnectionReset, FrameDecodeError, ChannelShutdown])
+export const CloseReason = Schema.Union([ClosedByPeer, ConnectionReset, FrameDecodeError, ClosedLocally])
 
 /**
  * @since 0.1.0
  * @category models
  */
-export type CloseReason = PeerClosed | ConnectionReset | FrameDecodeError | ChannelShutdown
+export type CloseReason = ClosedByPeer | ConnectionReset | FrameDecodeError | ClosedLocally
 
 /**
- * A connection could not be opened.
+ * A connection could not be opened. Nothing was sent. Retryable — later or elsewhere — except with
+ * reason `NoAddress` (no address configured: trying again cannot help).
  *
  * @since 0.1.0
  * @category errors
@@ -139,6 +242,14 @@ export class ConnectError extends Schema.TaggedError<ConnectError>()("ConnectErr
   reason: Schema.Literals(["NoAddress", "Timeout", "Refused", "Failed"]),
   detail: Schema.String
 }) {
+  /** True, except for `NoAddress`. */
+  get isRetryable(): boolean {
+    return this.reason !== "NoAddress"
+  }
+  /** False: there was no connection to send on. */
+  get mayHaveReachedPeer(): boolean {
+    return false
+  }
   override get message(): string {
     switch (this.reason) {
       case "NoAddress":
@@ -162,12 +273,12 @@ export class ConnectError extends Schema.TaggedError<ConnectError>()("ConnectErr
  * @since 0.1.0
  * @category models
  */
-export const SendFailureReason = Schema.Literals(["QueueFull", "FrameTooLarge", "Closed"])
+export const SendFailureReason = Schema.Literals(["QueueFull", "FrameTooLarge"])
 
 /**
- * A request could not be enqueued or written: the send queue stayed full until the deadline, the
- * frame exceeds the maximum frame length, or the channel was already closed when it was offered.
- * The request never reached the peer.
+ * A request could not be enqueued: the send queue stayed full until the deadline (`QueueFull`:
+ * retryable), or the frame exceeds the maximum frame length (`FrameTooLarge`: not retryable). The
+ * request never reached the peer. (An offer to a closed channel fails with {@link ChannelClosed}.)
  *
  * @since 0.1.0
  * @category errors
@@ -190,15 +301,21 @@ export class ChannelSendRequestFailed extends Schema.TaggedError<ChannelSendRequ
           "too many requests are in flight; slow down or raise the queue capacity."
       case "FrameTooLarge":
         return `${what}: ${this.detail}. Split the body or raise maxFrameLength on both sides.`
-      case "Closed":
-        return `${what}: the channel is closed (${this.detail}). Open a new channel.`
     }
+  }
+  /** True for `QueueFull` (the queue drains), false for `FrameTooLarge` (the frame stays too large). */
+  get isRetryable(): boolean {
+    return this.reason === "QueueFull"
+  }
+  /** False: the frame was never queued. */
+  get mayHaveReachedPeer(): boolean {
+    return false
   }
 }
 
 /**
  * No response arrived before the request's deadline. The entry was removed; a late response is
- * dropped as unmatched.
+ * dropped as unmatched. Retryable; may have reached the peer exactly when `written`.
  *
  * @since 0.1.0
  * @category errors
@@ -218,10 +335,20 @@ export class RequestTimeout extends Schema.TaggedError<RequestTimeout>()("Reques
         ? "The request had been written, so the peer may still have processed it."
         : "The request was never written, so the peer never saw it.")
   }
+  /** True: the peer or the network may be faster next time. */
+  get isRetryable(): boolean {
+    return true
+  }
+  /** Whether the frame had been written (`written`). */
+  get mayHaveReachedPeer(): boolean {
+    return this.written
+  }
 }
 
 /**
- * The channel closed while the request was pending (or before it could be sent); `cause` says why.
+ * The channel the request was on closed while it was pending, or was already closed when it was
+ * offered; `cause` says who closed it and why. Retryable (on a new channel); may have reached the
+ * peer exactly when `written`.
  *
  * @since 0.1.0
  * @category errors
@@ -238,6 +365,14 @@ export class ChannelClosed extends Schema.TaggedError<ChannelClosed>()("ChannelC
     return `Request code=${this.requestCode} opaque=${this.opaque} to ${this.address} failed: the channel closed ` +
       `${this.written ? "after the request was written" : "before the request was written"}. ` + this.cause.message
   }
+  /** True: a new channel may succeed. */
+  get isRetryable(): boolean {
+    return true
+  }
+  /** Whether the frame had been written (`written`): a request still queued never left. */
+  get mayHaveReachedPeer(): boolean {
+    return this.written
+  }
 }
 
 /**
@@ -248,14 +383,14 @@ export class ChannelClosed extends Schema.TaggedError<ChannelClosed>()("ChannelC
  */
 export type ChannelError = ChannelSendRequestFailed | RequestTimeout | ChannelClosed
 
-// =================================================================================================
-// RemotingClient errors (the client side of issue 4: addresses, name servers, permits, GO_AWAY,
-// hooks). Appended as a block; the classes above are unchanged.
-// =================================================================================================
+// -------------------------------------------------------------------------------------------------
+// RemotingClient errors: addresses, name servers, permits, GO_AWAY, hooks
+// -------------------------------------------------------------------------------------------------
 
 /**
  * An address that is not `host:port` or `[ipv6]:port`: missing or out-of-range port, an IPv6
- * address without brackets, characters no host name has. `input` is the text as given.
+ * address without brackets, characters no host name has. `input` is the text as given. Not
+ * retryable; nothing was sent.
  *
  * @since 0.1.0
  * @category errors
@@ -268,10 +403,19 @@ export class InvalidAddress extends Schema.TaggedError<InvalidAddress>()("Invali
     return `Invalid address ${JSON.stringify(this.input)}: ${this.detail}. Write host:port, e.g. 127.0.0.1:9876, ` +
       "broker-a:10911 or [::1]:9876 (name servers: several separated by ';')."
   }
+  /** False: the same text fails the same way. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** False: nothing was sent. */
+  get mayHaveReachedPeer(): boolean {
+    return false
+  }
 }
 
 /**
  * A name server call with no name server address configured (Java's "connect to <null> failed").
+ * Not retryable until the configuration changes; nothing was sent.
  *
  * @since 0.1.0
  * @category errors
@@ -284,12 +428,21 @@ export class NoNameServerAddress extends Schema.TaggedError<NoNameServerAddress>
       "Set ROCKETMQ_NAMESRV_ADDR (e.g. 127.0.0.1:9876; several separated by ';') or pass nameServerAddresses " +
       "to the RemotingClient."
   }
+  /** False: configure name servers first. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** False: nothing was sent. */
+  get mayHaveReachedPeer(): boolean {
+    return false
+  }
 }
 
 /**
  * A call to an address whose recent connect attempts failed, made while the client waits before
  * the next attempt (reconnects back off so that a down peer sees one attempt at a time). Nothing
- * was sent; `lastError` is the failure of the latest attempt.
+ * was sent; `lastError` is the failure of the latest attempt. Retryable (after `retryInMillis`,
+ * or elsewhere).
  *
  * @since 0.1.0
  * @category errors
@@ -306,11 +459,19 @@ export class ConnectBackoff extends Schema.TaggedError<ConnectBackoff>()("Connec
     return `Not connecting to ${this.address} for another ${this.retryInMillis} ms: the last ${this.failures} ` +
       `attempt(s) failed (${this.lastError.message}) Check that the peer is running; the client retries on its own.`
   }
+  /** True: after `retryInMillis`, or at another address. */
+  get isRetryable(): boolean {
+    return true
+  }
+  /** False: nothing was sent. */
+  get mayHaveReachedPeer(): boolean {
+    return false
+  }
 }
 
 /**
  * Not one configured name server could be connected to within the call's budget; `errors` holds
- * what happened with each address tried, in order.
+ * what happened with each address tried, in order. Retryable; nothing was sent.
  *
  * @since 0.1.0
  * @category errors
@@ -324,11 +485,19 @@ export class NameServerUnavailable extends Schema.TaggedError<NameServerUnavaila
     return `Request code=${this.requestCode} was not sent: no name server could be reached (${tried}). Check ` +
       "ROCKETMQ_NAMESRV_ADDR and that the name servers are running."
   }
+  /** True: a name server may be back later. */
+  get isRetryable(): boolean {
+    return true
+  }
+  /** False: nothing was sent. */
+  get mayHaveReachedPeer(): boolean {
+    return false
+  }
 }
 
 /**
  * Every permit of the client's invoke (Java: async) or oneway semaphore stayed taken for the whole
- * timeout of the call: too many requests are in flight. Nothing was sent.
+ * timeout of the call: too many requests are in flight. Nothing was sent. Retryable.
  *
  * @since 0.1.0
  * @category errors
@@ -345,11 +514,20 @@ export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()("TooM
       `permits stayed in use for ${this.timeoutMillis} ms (too many requests in flight). Slow down, give the call ` +
       `more time, or raise ${this.kind === "invoke" ? "invokePermits" : "onewayPermits"}.`
   }
+  /** True: permits come back as calls end. */
+  get isRetryable(): boolean {
+    return true
+  }
+  /** False: nothing was sent. */
+  get mayHaveReachedPeer(): boolean {
+    return false
+  }
 }
 
 /**
  * The peer answered `GO_AWAY` (1500): it is shutting down and did not process the request. With
- * reconnect-on-GO_AWAY on, the client already reconnected and retried once (`retried`).
+ * reconnect-on-GO_AWAY on, the client already reconnected and retried once (`retried`). Retryable
+ * (later or elsewhere); `mayHaveReachedPeer` false: the peer refused it unprocessed.
  *
  * @since 0.1.0
  * @category errors
@@ -366,11 +544,20 @@ export class GoAway extends Schema.TaggedError<GoAway>()("GoAway", {
       : `${this.address} answered GO_AWAY (shutting down) to request code=${this.requestCode}; reconnecting on ` +
         "GO_AWAY is off. The request was not processed; retry later or against another server."
   }
+  /** True: later, or against another server. */
+  get isRetryable(): boolean {
+    return true
+  }
+  /** False: the peer answered that it did not process the request. */
+  get mayHaveReachedPeer(): boolean {
+    return false
+  }
 }
 
 /**
  * An RPC hook failed (or threw). For `beforeRequest` nothing was sent; for `afterResponse` the
- * peer processed the request and its response is lost.
+ * peer processed the request and its response is lost. Not retryable (the hook fails the same
+ * way); `mayHaveReachedPeer` is true for `afterResponse` only.
  *
  * @since 0.1.0
  * @category errors
@@ -387,20 +574,37 @@ export class RpcHookFailed extends Schema.TaggedError<RpcHookFailed>()("RpcHookF
       `${this.address}: ${this.detail}.` +
       (this.phase === "beforeRequest" ? " The request was not sent." : " The peer did process the request.")
   }
+  /** False: the hook would fail the same way. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** True in `afterResponse` (the peer answered), false in `beforeRequest` (nothing was sent). */
+  get mayHaveReachedPeer(): boolean {
+    return this.phase === "afterResponse"
+  }
 }
 
 /**
- * The `RemotingClient` was used after its scope closed.
+ * The `RemotingClient` was used after its scope closed (its channels are closed). Not retryable
+ * with this client; nothing was sent.
  *
  * @since 0.1.0
  * @category errors
  */
-export class RemotingClientClosed extends Schema.TaggedError<RemotingClientClosed>()("RemotingClientClosed", {
+export class RemotingClientShutDown extends Schema.TaggedError<RemotingClientShutDown>()("RemotingClientShutDown", {
   address: Schema.String,
   requestCode: Schema.Number
 }) {
   override get message(): string {
     return `Request code=${this.requestCode} to ${this.address} was not sent: the RemotingClient is shut down (its ` +
       "scope closed). Use a client whose layer is still alive."
+  }
+  /** False: this client stays shut down. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** False: nothing was sent. */
+  get mayHaveReachedPeer(): boolean {
+    return false
   }
 }

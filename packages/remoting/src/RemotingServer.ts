@@ -205,7 +205,8 @@ export class RemotingServer extends Context.Service<RemotingServer, RemotingServ
 ) {}
 
 /**
- * The server could not listen on its address.
+ * The server could not listen on its address. Not retryable as it stands (the port is taken or the
+ * host is not local: change the options); no request is involved (`mayHaveReachedPeer` false).
  *
  * @since 0.1.0
  * @category errors
@@ -219,6 +220,14 @@ export class ServerListenError extends Schema.TaggedError<ServerListenError>()("
       (this.detail.includes("EADDRINUSE")
         ? "Another process holds the port; stop it or choose another port (0 picks a free one)."
         : "Check the host is an address of this machine and the port is free.")
+  }
+  /** False: change the host or port. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** False: there is no peer. */
+  get mayHaveReachedPeer(): boolean {
+    return false
   }
 }
 

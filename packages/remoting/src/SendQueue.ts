@@ -16,8 +16,8 @@
  */
 import { Context, Effect, Layer } from "effect"
 import type { PreparedFrame } from "./Codec.ts"
-import type { ChannelError } from "./RemotingError.ts"
-import { ChannelSendRequestFailed } from "./RemotingError.ts"
+import type { ChannelError, CloseReason } from "./RemotingError.ts"
+import { ChannelClosed, ChannelSendRequestFailed, ClosedLocally } from "./RemotingError.ts"
 import type { RemotingCommand } from "./RemotingCommand.ts"
 
 const RESOLVED = Promise.resolve()
@@ -63,7 +63,7 @@ export class Outbound {
   /** Completes the caller of `sendWaitResponse`; undefined for oneway and plain sends. */
   resume: ((effect: Effect.Effect<RemotingCommand, ChannelError>) => void) | undefined
   /** Called when a waiting offer got room (or failed); undefined when nobody waits. */
-  onSlot: ((effect: Effect.Effect<void, ChannelSendRequestFailed>) => void) | undefined = undefined
+  onSlot: ((effect: Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed>) => void) | undefined = undefined
 
   constructor(
     frame: PreparedFrame,
@@ -117,17 +117,23 @@ export interface SendQueueShape {
   readonly offerUnsafe: (item: Outbound) => boolean
   /** Enqueues now, or parks the item until there is room (`item.onSlot` is told). False after shutdown. */
   readonly offerOrPark: (item: Outbound) => boolean
-  /** Enqueues, waiting up to `timeoutMillis` for room; then fails with reason `QueueFull`. */
-  readonly offer: (item: Outbound, timeoutMillis: number) => Effect.Effect<void, ChannelSendRequestFailed>
-  /** Fail-fast enqueue as an Effect: `QueueFull` at once when there is no room. */
-  readonly offerOrFail: (item: Outbound) => Effect.Effect<void, ChannelSendRequestFailed>
+  /**
+   * Enqueues, waiting up to `timeoutMillis` for room; then fails with reason `QueueFull`. After
+   * shutdown (or when it comes while waiting) fails with `ChannelClosed` (not written).
+   */
+  readonly offer: (item: Outbound, timeoutMillis: number) => Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed>
+  /** Fail-fast enqueue as an Effect: `QueueFull` at once when there is no room; `ChannelClosed` after shutdown. */
+  readonly offerOrFail: (item: Outbound) => Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed>
   /**
    * Waits until something is queued, then takes up to the batch caps. Items already resolved are
    * taken too (the caller skips them). After shutdown it never returns (the fiber is interrupted).
    */
   readonly take: Effect.Effect<ReadonlyArray<Outbound>>
-  /** Ends the queue: queued frames are dropped, waiting offers fail, later offers fail at once. */
-  readonly shutdown: (detail: string) => void
+  /**
+   * Ends the queue because the channel closed for `reason`: queued frames are dropped, waiting
+   * offers fail with `ChannelClosed`, later offers fail at once.
+   */
+  readonly shutdown: (reason: CloseReason) => void
 }
 
 /**
@@ -151,14 +157,17 @@ export const makeUnsafe = (options?: SendQueueOptions): SendQueueShape => {
   let head = 0
   let parked: Array<Outbound> = []
   let parkedHead = 0
-  let shutdownDetail: string | undefined
+  let closedBy: CloseReason | undefined
   let taker: ((effect: Effect.Effect<ReadonlyArray<Outbound>>) => void) | undefined
   let wakeScheduled = false
 
   const size = () => items.length - head
 
-  const failure = (item: Outbound, reason: "QueueFull" | "Closed", detail: string) =>
-    new ChannelSendRequestFailed({ address, requestCode: item.code, opaque: item.opaque, reason, detail })
+  const queueFull = (item: Outbound, detail: string) =>
+    new ChannelSendRequestFailed({ address, requestCode: item.code, opaque: item.opaque, reason: "QueueFull", detail })
+
+  const closed = (item: Outbound, cause: CloseReason) =>
+    new ChannelClosed({ address, requestCode: item.code, opaque: item.opaque, cause, written: false })
 
   const wake = () => {
     wakeScheduled = false
@@ -177,13 +186,13 @@ export const makeUnsafe = (options?: SendQueueOptions): SendQueueShape => {
   }
 
   const offerUnsafe = (item: Outbound): boolean => {
-    if (shutdownDetail !== undefined || size() >= capacity) return false
+    if (closedBy !== undefined || size() >= capacity) return false
     push(item)
     return true
   }
 
   const offerOrPark = (item: Outbound): boolean => {
-    if (shutdownDetail !== undefined) return false
+    if (closedBy !== undefined) return false
     if (size() < capacity && parkedHead === parked.length) push(item)
     else {
       item.state = WAITING
@@ -239,7 +248,7 @@ export const makeUnsafe = (options?: SendQueueOptions): SendQueueShape => {
   }
 
   const take: Effect.Effect<ReadonlyArray<Outbound>> = Effect.callback((resume) => {
-    if (shutdownDetail !== undefined) return
+    if (closedBy !== undefined) return
     if (size() > 0) return resume(Effect.succeed(takeNow()))
     taker = resume
     return Effect.sync(() => {
@@ -247,14 +256,14 @@ export const makeUnsafe = (options?: SendQueueOptions): SendQueueShape => {
     })
   })
 
-  const offer = (item: Outbound, timeoutMillis: number): Effect.Effect<void, ChannelSendRequestFailed> =>
+  const offer = (item: Outbound, timeoutMillis: number): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> =>
     Effect.suspend(() => {
-      if (shutdownDetail !== undefined) return Effect.fail(failure(item, "Closed", shutdownDetail))
+      if (closedBy !== undefined) return Effect.fail(closed(item, closedBy))
       if (size() < capacity && parkedHead === parked.length) {
         push(item)
         return Effect.void
       }
-      return Effect.callback<void, ChannelSendRequestFailed>((resume) => {
+      return Effect.callback<void, ChannelSendRequestFailed | ChannelClosed>((resume) => {
         item.onSlot = resume
         item.state = WAITING
         parked.push(item)
@@ -266,23 +275,20 @@ export const makeUnsafe = (options?: SendQueueOptions): SendQueueShape => {
       }).pipe(
         Effect.timeoutOrElse({
           duration: timeoutMillis,
-          orElse: () =>
-            Effect.fail(failure(item, "QueueFull", `${capacity} frames queued for ${timeoutMillis} ms`))
+          orElse: () => Effect.fail(queueFull(item, `${capacity} frames queued for ${timeoutMillis} ms`))
         })
       )
     })
 
-  const offerOrFail = (item: Outbound): Effect.Effect<void, ChannelSendRequestFailed> =>
-    Effect.suspend(() => {
-      if (shutdownDetail !== undefined) return Effect.fail(failure(item, "Closed", shutdownDetail))
-      return offerUnsafe(item)
-        ? Effect.void
-        : Effect.fail(failure(item, "QueueFull", `${capacity} frames queued, fail-fast offer`))
+  const offerOrFail = (item: Outbound): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> =>
+    Effect.suspend((): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> => {
+      if (closedBy !== undefined) return Effect.fail(closed(item, closedBy))
+      return offerUnsafe(item) ? Effect.void : Effect.fail(queueFull(item, `${capacity} frames queued, fail-fast offer`))
     })
 
-  const shutdown = (detail: string) => {
-    if (shutdownDetail !== undefined) return
-    shutdownDetail = detail
+  const shutdown = (reason: CloseReason) => {
+    if (closedBy !== undefined) return
+    closedBy = reason
     items = []
     head = 0
     const waiting = parked.slice(parkedHead)
@@ -294,14 +300,14 @@ export const makeUnsafe = (options?: SendQueueOptions): SendQueueShape => {
       if (onSlot === undefined) continue
       item.onSlot = undefined
       item.state = DONE
-      onSlot(Effect.fail(failure(item, "Closed", detail)))
+      onSlot(Effect.fail(closed(item, reason)))
     }
   }
 
   return {
     capacity,
     size,
-    isShutdown: () => shutdownDetail !== undefined,
+    isShutdown: () => closedBy !== undefined,
     offerUnsafe,
     offerOrPark,
     offer,
@@ -321,5 +327,5 @@ export const layer = (options?: SendQueueOptions): Layer.Layer<SendQueue> =>
   Layer.effect(
     SendQueue,
     Effect.acquireRelease(Effect.sync(() => makeUnsafe(options)), (queue) =>
-      Effect.sync(() => queue.shutdown("the send queue was released")))
+      Effect.sync(() => queue.shutdown(new ClosedLocally({ address: options?.address ?? "(unknown)" }))))
   )

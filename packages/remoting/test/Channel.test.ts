@@ -175,19 +175,19 @@ describe("Channel: the peer goes away", () => {
         expect(error.written).toBe(true) // the peer had received all four
       }
       const causes = new Set(errors.map((e) => (e as { cause: { _tag: string } }).cause._tag))
-      expect([...causes]).toEqual([how === "fin" ? "PeerClosed" : "ConnectionReset"])
+      expect([...causes]).toEqual([how === "fin" ? "ClosedByPeer" : "ConnectionReset"])
       expect(yield* channel.pending).toBe(0)
       expect(yield* channel.isHealthy).toBe(false)
-      expect((yield* channel.closed)._tag).toBe(how === "fin" ? "PeerClosed" : "ConnectionReset")
+      expect((yield* channel.closed)._tag).toBe(how === "fin" ? "ClosedByPeer" : "ConnectionReset")
       // Later requests fail at once with the same cause.
       const later = failureOf(yield* Effect.exit(channel.sendWaitResponse(request(9), 60_000)))
       assert(later._tag === "ChannelClosed")
-      expect(later.cause._tag).toBe(how === "fin" ? "PeerClosed" : "ConnectionReset")
+      expect(later.cause._tag).toBe(how === "fin" ? "ClosedByPeer" : "ConnectionReset")
       const oneway = failureOf(yield* Effect.exit(channel.sendOneway(request(10))))
       expect(oneway._tag).toBe("ChannelClosed")
     })
 
-  it.effect("FIN mid-flight fails every pending request with ChannelClosed(PeerClosed) at once", () => closing("fin"))
+  it.effect("FIN mid-flight fails every pending request with ChannelClosed(ClosedByPeer) at once", () => closing("fin"))
   it.effect("RST mid-flight fails every pending request with ChannelClosed(ConnectionReset) at once", () => closing("rst"))
 
   const garbage = (bytes: Uint8Array, reason: string) =>
@@ -385,7 +385,7 @@ describe("Channel: scope close", () => {
       const errors = yield* Effect.forEach(fibers, (f) => Fiber.await(f).pipe(Effect.map(failureOf)))
       for (const error of errors) {
         assert(error._tag === "ChannelClosed")
-        expect(error.cause._tag).toBe("ChannelShutdown")
+        expect(error.cause._tag).toBe("ClosedLocally")
       }
       // Some had been handed to the socket, the queued and parked ones never were.
       const written = errors.filter((e) => e._tag === "ChannelClosed" && e.written).length
@@ -398,6 +398,6 @@ describe("Channel: scope close", () => {
       yield* settle(() => connection.socket.destroyed || connection.socket.readableEnded)
       const later = failureOf(yield* Effect.exit(channel.sendWaitResponse(request(1), 60_000)))
       assert(later._tag === "ChannelClosed")
-      expect(later.cause._tag).toBe("ChannelShutdown")
+      expect(later.cause._tag).toBe("ClosedLocally")
     }))
 })

@@ -90,7 +90,7 @@ describe("Channel layer", () => {
         return channel
       }).pipe(Effect.provide(Channel.ChannelLayer({ host: "127.0.0.1", port: peer.port })))
       expect(yield* leaked.isHealthy).toBe(false)
-      expect((yield* leaked.closed)._tag).toBe("ChannelShutdown")
+      expect((yield* leaked.closed)._tag).toBe("ClosedLocally")
     }))
 
   it.effect("composes from the Connection, SendQueue and ResponseTable layers", () =>

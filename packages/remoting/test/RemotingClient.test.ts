@@ -8,6 +8,7 @@ import { ConfigProvider, Effect, Exit, Fiber, Layer, Random, Scope } from "effec
 import { TestClock } from "effect/testing"
 import * as RemotingClient from "../src/RemotingClient.ts"
 import * as RemotingCommand from "../src/RemotingCommand.ts"
+import * as RemotingError from "../src/RemotingError.ts"
 import * as ResponseCode from "../src/ResponseCode.ts"
 import { closedPort, failureOf, goAwayFirst, recordingFactory, request, settle } from "./support/ClientKit.ts"
 import * as Peer from "./support/Peer.ts"
@@ -88,7 +89,7 @@ describe("RemotingClient: one shared channel per address", () => {
         const error = failureOf(yield* Fiber.await(fiber))
         assert(error._tag === "ChannelClosed")
         expect(error.cause._tag).toBe("ConnectionReset")
-        expect(RemotingClient.mayHaveReachedPeer(error)).toBe(true)
+        expect(RemotingError.mayHaveReachedPeer(error)).toBe(true)
       }
       yield* settle(() => client.diagnostics().channels.length === 0, "eviction")
       expect(client.diagnostics().invokePermits.free).toBe(65535)
@@ -204,7 +205,7 @@ describe("RemotingClient: connect failures and backoff", () => {
       assert(first._tag === "ConnectError")
       expect(first.reason).toBe("Refused")
       expect(first.message).toContain(address)
-      expect(RemotingClient.mayHaveReachedPeer(first)).toBe(false)
+      expect(RemotingError.mayHaveReachedPeer(first)).toBe(false)
       const second = failureOf(yield* Effect.exit(client.invoke(address, request(2), 1000)))
       assert(second._tag === "ConnectBackoff")
       expect(second.failures).toBe(1)
@@ -492,7 +493,7 @@ describe("RemotingClient: GO_AWAY", () => {
       assert(error._tag === "GoAway")
       expect(error.retried).toBe(true)
       expect(error.message).toContain(peer.address)
-      expect(RemotingClient.mayHaveReachedPeer(error)).toBe(false)
+      expect(RemotingError.mayHaveReachedPeer(error)).toBe(false)
       expect(peer.connections.length).toBe(2)
       expect(client.diagnostics().invokePermits.free).toBe(65535)
     }))
@@ -757,11 +758,11 @@ describe("RemotingClient: scope", () => {
       yield* Scope.close(scope, Exit.void)
       const error = failureOf(yield* Fiber.await(pending))
       assert(error._tag === "ChannelClosed")
-      expect(error.cause._tag).toBe("ChannelShutdown")
+      expect(error.cause._tag).toBe("ClosedLocally")
       const connection = yield* peer.connection()
       yield* settle(() => connection.socket.readableEnded || connection.socket.destroyed)
       const later = failureOf(yield* Effect.exit(client.invoke(peer.address, request(2), 1000)))
-      assert(later._tag === "RemotingClientClosed")
+      assert(later._tag === "RemotingClientShutDown")
       expect(later.message).toContain(peer.address)
       expect(client.diagnostics().channels).toEqual([])
     }))

@@ -274,7 +274,7 @@ describe("RemotingServer: connections", () => {
       yield* settle(() => Effect.runSync(server.inFlight) === 1)
       const [connection] = yield* server.connections
       yield* Scope.close(scope, Exit.void)
-      expect((yield* connection!.channel.closed)._tag).toBe("PeerClosed")
+      expect((yield* connection!.channel.closed)._tag).toBe("ClosedByPeer")
       yield* Deferred.await(interrupted)
       yield* settle(() => Effect.runSync(server.connections).length === 0 && Effect.runSync(server.inFlight) === 0)
       expect(connection!.channel.diagnostics().fibers.every((f) => f.pollUnsafe() !== undefined)).toBe(true)
@@ -330,7 +330,7 @@ describe("RemotingServer: connections", () => {
       const channel = yield* connect(server)
       expect((yield* channel.sendWaitResponse(req(1), 1000)).code).toBe(0)
       yield* Scope.close(scope, Exit.void)
-      expect((yield* channel.closed)._tag).toBe("PeerClosed")
+      expect((yield* channel.closed)._tag).toBe("ClosedByPeer")
       const refused = failureOf(yield* Effect.exit(connect(server)))
       assert(refused._tag === "ConnectError")
       expect(refused.reason).toBe("Refused")
@@ -380,7 +380,7 @@ describe("RemotingServer: shutdown", () => {
       yield* TestClock.adjust(1000)
       expect((yield* Fiber.join(slow)).remark).toBe("slow done")
       yield* Fiber.join(shutdown)
-      expect((yield* channel.closed)._tag).toBe("PeerClosed")
+      expect((yield* channel.closed)._tag).toBe("ClosedByPeer")
       expect(channel.diagnostics().unmatchedResponses).toBe(0)
       expect(yield* server.connections).toEqual([])
       expect(yield* server.inFlight).toBe(0)
@@ -414,7 +414,7 @@ describe("RemotingServer: shutdown", () => {
       yield* Fiber.join(shutdown)
       const error = failureOf(yield* Fiber.await(slow))
       assert(error._tag === "ChannelClosed")
-      expect(["PeerClosed", "ConnectionReset"]).toContain(error.cause._tag)
+      expect(["ClosedByPeer", "ConnectionReset"]).toContain(error.cause._tag)
       expect(interrupted.length).toBe(1)
       expect(yield* server.inFlight).toBe(0)
       expect(yield* server.connections).toEqual([])
@@ -428,7 +428,7 @@ describe("RemotingServer: shutdown", () => {
       yield* Effect.forEach(channels, (c) => c.sendWaitResponse(req(2), 1000))
       const connections = yield* server.connections
       yield* server.shutdown("1 hour") // TestClock never moves: this returns only because nothing was left
-      for (const channel of channels) expect((yield* channel.closed)._tag).toBe("PeerClosed")
+      for (const channel of channels) expect((yield* channel.closed)._tag).toBe("ClosedByPeer")
       for (const c of connections) {
         expect(c.channel.diagnostics().closeReason).toBeDefined()
         expect(c.channel.diagnostics().fibers.every((f) => f.pollUnsafe() !== undefined)).toBe(true)
@@ -449,6 +449,6 @@ describe("RemotingServer: shutdown", () => {
       yield* TestClock.adjust(500)
       expect((yield* Fiber.join(slow)).remark).toBe("slow done")
       yield* Fiber.join(closing)
-      expect((yield* channel.closed)._tag).toBe("PeerClosed")
+      expect((yield* channel.closed)._tag).toBe("ClosedByPeer")
     }))
 })

@@ -3,6 +3,7 @@ import { Effect, Exit, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import * as Codec from "../src/Codec.ts"
 import * as RemotingCommand from "../src/RemotingCommand.ts"
+import { ClosedLocally } from "../src/RemotingError.ts"
 import * as SendQueue from "../src/SendQueue.ts"
 
 const item = (opaque: number, bodyBytes = 0) =>
@@ -23,6 +24,7 @@ describe("SendQueue", () => {
       yield* queue.offerOrFail(item(2))
       expect(queue.offerUnsafe(item(3))).toBe(false)
       const error = yield* Effect.flip(queue.offerOrFail(item(4)))
+      assert(error._tag === "ChannelSendRequestFailed")
       expect(error.reason).toBe("QueueFull")
       expect(error.opaque).toBe(4)
       expect(error.address).toBe("127.0.0.1:1")
@@ -40,6 +42,7 @@ describe("SendQueue", () => {
       const exit = yield* Fiber.await(waiting)
       assert(Exit.isFailure(exit))
       const error = yield* Effect.flip(Fiber.join(waiting))
+      assert(error._tag === "ChannelSendRequestFailed")
       expect(error.reason).toBe("QueueFull")
       // The timed-out item never gets in.
       const batch = yield* queue.take
@@ -81,21 +84,24 @@ describe("SendQueue", () => {
       expect((yield* huge.take).map((i) => i.opaque)).toEqual([1])
     }))
 
-  it.effect("after shutdown every offer fails at once and waiting offers fail", () =>
+  it.effect("after shutdown every offer fails at once and waiting offers fail with ChannelClosed, not written", () =>
     Effect.gen(function*() {
       const queue = SendQueue.makeUnsafe({ capacity: 1 })
       queue.offerUnsafe(item(1))
       const waiting = yield* Effect.forkChild(queue.offer(item(2), 60_000))
       yield* Effect.yieldNow
-      queue.shutdown("test over")
+      const reason = new ClosedLocally({ address: "127.0.0.1:1" })
+      queue.shutdown(reason)
       const error = yield* Effect.flip(Fiber.join(waiting))
-      expect(error.reason).toBe("Closed")
-      expect(error.detail).toBe("test over")
+      assert(error._tag === "ChannelClosed")
+      expect(error.cause).toBe(reason)
+      expect(error.written).toBe(false)
+      expect(error.mayHaveReachedPeer).toBe(false)
       expect(queue.isShutdown()).toBe(true)
       expect(queue.offerUnsafe(item(3))).toBe(false)
       expect(queue.offerOrPark(item(4))).toBe(false)
-      expect((yield* Effect.flip(queue.offer(item(5), 60_000))).reason).toBe("Closed")
-      expect((yield* Effect.flip(queue.offerOrFail(item(6)))).reason).toBe("Closed")
+      expect((yield* Effect.flip(queue.offer(item(5), 60_000)))._tag).toBe("ChannelClosed")
+      expect((yield* Effect.flip(queue.offerOrFail(item(6))))._tag).toBe("ChannelClosed")
       expect(queue.size()).toBe(0)
     }))
 })

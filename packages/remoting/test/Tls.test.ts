@@ -82,7 +82,7 @@ describe("TLS", () => {
       expect(reason.message).toContain("Enable TLS for this connection, or use the server's plaintext port")
     }))
 
-  it.effect("a plaintext client against a TLS server fails its request at once with ChannelClosed(PeerClosed); nothing hangs", () =>
+  it.effect("a plaintext client against a TLS server fails its request at once with ChannelClosed(ClosedByPeer); nothing hangs", () =>
     Effect.gen(function*() {
       const { cert, key } = yield* selfSigned
       const server = yield* RemotingServer.make({ tls: { key, cert }, defaultProcessor: echo })
@@ -92,7 +92,7 @@ describe("TLS", () => {
       // A Node TLS server (like Java's in ENFORCING mode) drops a connection whose first bytes are
       // not a TLS handshake without writing anything back, so the client sees the peer close right
       // after its first request — TestClock never moved, so this is not the 60 s timeout.
-      expect(error.cause._tag).toBe("PeerClosed")
+      expect(error.cause._tag).toBe("ClosedByPeer")
       expect(error.message).toContain(`127.0.0.1:${server.port}`)
       // It said nothing at all: the error suggests TLS.
       expect(error.message).toContain("enable TLS for the connection")

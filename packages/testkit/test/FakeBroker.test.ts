@@ -151,10 +151,10 @@ describe("FakeBroker: the connection breaks", () => {
       expect(cause.message).toContain("67108864")
     }))
 
-  it.effect("close (FIN) fails the caller with ChannelClosed(PeerClosed) at once", () =>
+  it.effect("close (FIN) fails the caller with ChannelClosed(ClosedByPeer) at once", () =>
     Effect.gen(function*() {
       const cause = yield* fatal(FakeBroker.close)
-      expect(cause._tag).toBe("PeerClosed")
+      expect(cause._tag).toBe("ClosedByPeer")
     }))
 
   it.effect("reset (RST) fails the caller with ChannelClosed(ConnectionReset: ECONNRESET) at once", () =>

@@ -98,7 +98,7 @@ describe("RemotingTest", () => {
 
   it.effect("the server closing a connection (FIN) or resetting it (RST) fails the caller at once and leaves nothing behind", () =>
     Effect.gen(function*() {
-      for (const [behavior, expected] of [[FakeBroker.close, "PeerClosed"], [FakeBroker.reset, "ConnectionReset"]] as const) {
+      for (const [behavior, expected] of [[FakeBroker.close, "ClosedByPeer"], [FakeBroker.reset, "ConnectionReset"]] as const) {
         const network = yield* RemotingTest.makeNetwork
         const server = yield* network.serve("broker:10911", {
           processors: { 1: FakeBroker.toProcessor(behavior) }
@@ -130,9 +130,9 @@ describe("RemotingTest", () => {
       const channel = yield* test.connect()
       yield* test.client.invoke(test.address, req(1), 1000)
       yield* Scope.close(scope, Exit.void)
-      expect((yield* closedAndClean(channel)).reason._tag).toBe("PeerClosed")
+      expect((yield* closedAndClean(channel)).reason._tag).toBe("ClosedByPeer")
       expect(yield* test.network.addresses).toEqual([])
-      expect(failureOf(yield* Effect.exit(test.client.invoke(test.address, req(1), 1000)))._tag).toBe("RemotingClientClosed")
+      expect(failureOf(yield* Effect.exit(test.client.invoke(test.address, req(1), 1000)))._tag).toBe("RemotingClientShutDown")
     }))
 
   it.effect("the layer provides RemotingClient and RemotingServer", () =>

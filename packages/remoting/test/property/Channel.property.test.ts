@@ -47,14 +47,14 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   )
 })
 
-type Expected = "success" | "RequestTimeout" | "ChannelShutdown" | "PeerClosed" | "ConnectionReset"
+type Expected = "success" | "RequestTimeout" | "ClosedLocally" | "ClosedByPeer" | "ConnectionReset"
 
 const expectedOutcome = (s: Scenario, i: number): Expected => {
   const { timeout, response } = s.requests[i]!
   const closeAt = s.close?.at ?? Infinity
   if (response !== null && response.at < timeout && response.at < closeAt) return "success"
   if (timeout < closeAt) return "RequestTimeout"
-  return s.close!.how === "scope" ? "ChannelShutdown" : s.close!.how === "fin" ? "PeerClosed" : "ConnectionReset"
+  return s.close!.how === "scope" ? "ClosedLocally" : s.close!.how === "fin" ? "ClosedByPeer" : "ConnectionReset"
 }
 
 const outcomeOf = (exit: Exit.Exit<RemotingCommand.RemotingCommand, unknown>, i: number): string => {

@@ -143,7 +143,7 @@ describe.skipIf(skip !== undefined)(`a real broker killed and restarted${skip !=
       }
       assert.isTrue(ends.some((end) => end.tag === "ChannelClosed"), "sends in flight at the kill failed with ChannelClosed")
       const closeReason = channelBefore.diagnostics().closeReason
-      expect(["PeerClosed", "ConnectionReset"]).toContain(closeReason?._tag)
+      expect(["ClosedByPeer", "ConnectionReset"]).toContain(closeReason?._tag)
       const latest = Math.max(...pulled.map((p) => p.at), ...ends.map((e) => e.at)) - killAt
 
       // The dead channel is gone from the client, and nothing is left pending.

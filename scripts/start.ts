@@ -12,7 +12,7 @@
  *   ROCKETMQ_NAMESRV_ADDR=127.0.0.1:9876 npm start    # a real cluster
  *   DEMO_MESSAGES=100000 DEMO_CONCURRENCY=256 DEMO_BODY_BYTES=1024 npm start
  */
-import { Broker, Message, NameServer, RouteData } from "@effect-rocketmq/client"
+import { Admin, Broker, Message, NameServer, RouteData } from "@effect-rocketmq/client"
 import { RemotingClient } from "@effect-rocketmq/remoting"
 import { InMemoryRocketMQ } from "@effect-rocketmq/testkit"
 import { Cause, Effect, Exit, Schedule } from "effect"
@@ -62,7 +62,7 @@ const demo = (where: string) =>
       return yield* Effect.fail(new Error("the name server knows no broker with a master: start a broker and try again"))
     }
     const topic = `effect_rocketmq_demo_${Date.now()}`
-    yield* Broker.createTopic(broker, topic, { queueNums: QUEUES })
+    yield* Admin.createTopic(broker, topic, { queueNums: QUEUES })
     // The route reaches the name server with the broker's registration; wait for it briefly.
     yield* NameServer.getRouteInfoByTopic(topic).pipe(
       Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 25 })

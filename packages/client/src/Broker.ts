@@ -1,29 +1,30 @@
 /**
- * Broker operations: create a topic, send, pull, heartbeat, and the offsets of queues and
- * consumer groups.
+ * The message path of a broker: send (one message or a batch), pull, and a client's registration
+ * (heartbeat, unregister).
  *
  * Each is an Effect that needs a {@link RemotingClient.RemotingClient} and takes the broker's
  * `host:port` first. Response codes are mapped as the Java client maps them: the codes an
  * operation treats as an answer become values (send's flush/slave timeouts are statuses of a
- * successful send; pull's "nothing here" codes are {@link PullResult} cases; "no stored offset" is
- * `Option.none()`), `TOPIC_NOT_EXIST` becomes {@link TopicNotExist}, and every other code a
- * {@link RemoteError} with the request and response codes, their names and the remark. Transport
- * failures pass through as the remoting client's errors.
+ * successful send; pull's "nothing here" codes are {@link PullResult} cases), `TOPIC_NOT_EXIST`
+ * becomes {@link TopicNotExist}, and every other code a {@link RemoteError} with the request and
+ * response codes, their names and the remark. Transport failures pass through as the remoting
+ * client's errors.
  *
- * | operation | request code and fields | success |
- * | --- | --- | --- |
- * | {@link createTopic} | 17: `topic`, `defaultTopic`, `readQueueNums`, `writeQueueNums`, `perm`, `topicFilterType`, `topicSysFlag`, `order` (+ `attributes`) | 0 (5.3.3 remarks "not set any response code") |
- * | {@link sendMessage} | 310: `a`…`h`, `i` (properties), `j`, `k`, `m` (+ `n`); body = message body | 0, 10, 11, 12 + `msgId`, `queueId`, `queueOffset` |
- * | {@link pullMessage} | 11: `consumerGroup`, `topic`, `queueId`, `queueOffset`, `maxMsgNums`, `sysFlag` (4), `commitOffset`, `suspendTimeoutMillis`, `subscription` (`*`), `subVersion`, `expressionType` | 0, 19, 20, 21 + offsets; body = stored messages |
- * | {@link heartbeat} | 34: HeartbeatData JSON body | 0 (the response's version is the broker's) |
- * | {@link getMaxOffset} | 30: `topic`, `queueId`, `committed` | 0 + `offset` |
- * | {@link queryConsumerOffset} | 14: `consumerGroup`, `topic`, `queueId` (+ `setZeroIfNotFound`) | 0 + `offset`; 22 = none stored |
- * | {@link updateConsumerOffset} | 15: `consumerGroup`, `topic`, `queueId`, `commitOffset` | 0 (or oneway) |
+ * | operation | request code and fields | success | default timeout |
+ * | --- | --- | --- | --- |
+ * | {@link sendMessage} | 310: `a`…`h`, `i` (properties), `j`, `k`, `m` (+ `n`); body = message body | 0, 10, 11, 12 + `msgId`, `queueId`, `queueOffset` | the client's |
+ * | {@link sendBatchMessage} | 320: as 310 with `m=true`; body = the elements ({@link MessageBatch}) | as 310; `msgId` = the offset ids, comma-separated | the client's |
+ * | {@link pullMessage} | 11: `consumerGroup`, `topic`, `queueId`, `queueOffset`, `maxMsgNums`, `sysFlag` (4), `commitOffset`, `suspendTimeoutMillis`, `subscription` (`*`), `subVersion`, `expressionType` | 0, 19, 20, 21 + offsets; body = stored messages | the client's (suspend + 3 s when long-polling) |
+ * | {@link heartbeat} | 34: HeartbeatData JSON body | 0 (the response's version is the broker's) | the client's |
+ * | {@link unregisterClient} | 35: `clientID`, `producerGroup` / `consumerGroup` | 0 | 3 s |
+ *
+ * Offsets are in `Offsets`, topic and group administration in `Admin`, consumer-group calls
+ * (member list, send-back, queue locks) in `ConsumerGroup`, END_TRANSACTION in `Transaction`.
  *
  * @since 0.1.0
  */
 import { RemotingClient, RemotingCommand, RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
-import { Clock, Effect, Option } from "effect"
+import { Clock, Effect } from "effect"
 import * as zlib from "node:zlib"
 import { InvalidRequest, MessageDecodeError } from "./ClientError.ts"
 import type { RemoteError, ResponseDecodeError, TopicNotExist } from "./ClientError.ts"
@@ -31,6 +32,7 @@ import * as Headers from "./Headers.ts"
 import * as Heartbeat from "./Heartbeat.ts"
 import * as Op from "./internal/operation.ts"
 import * as Message from "./Message.ts"
+import * as MessageBatch from "./MessageBatch.ts"
 import * as Properties from "./Properties.ts"
 import * as StoredMessage from "./StoredMessage.ts"
 
@@ -64,6 +66,14 @@ export const DEFAULT_TOPIC = "TBW102"
 export const DEFAULT_PRODUCER_GROUP = "DEFAULT_PRODUCER"
 
 /**
+ * The largest message a broker stores by default, and Java's producer sends (4 MiB).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_MESSAGE_SIZE = 4 * 1024 * 1024
+
+/**
  * `PullSysFlag` bits of a pull request.
  *
  * @since 0.1.0
@@ -78,7 +88,8 @@ export const PullSysFlag = {
 } as const
 
 /**
- * A response timeout for the call; by default the remoting client's.
+ * A response timeout for the call. Each operation documents its default: Java's timeout for that
+ * call where the Java client has a fixed one, else the remoting client's `defaultTimeout`.
  *
  * @since 0.1.0
  * @category models
@@ -88,63 +99,6 @@ export interface CallOptions {
 }
 
 const invalid = (operation: string, detail: string) => new InvalidRequest({ operation, detail })
-
-// ---------------------------------------------------------------------------------------------
-// createTopic
-// ---------------------------------------------------------------------------------------------
-
-/**
- * The configuration of a topic to create. Defaults: 4 read and 4 write queues, perm 6
- * (read + write), `SINGLE_TAG`, topicSysFlag 0, not ordered, template topic `TBW102`.
- *
- * @since 0.1.0
- * @category models
- */
-export interface CreateTopicOptions extends CallOptions {
-  /** Sets both queue counts (overridden by `readQueueNums` / `writeQueueNums`). */
-  readonly queueNums?: number | undefined
-  readonly readQueueNums?: number | undefined
-  readonly writeQueueNums?: number | undefined
-  readonly perm?: number | undefined
-  readonly topicFilterType?: "SINGLE_TAG" | "MULTI_TAG" | undefined
-  readonly topicSysFlag?: number | undefined
-  readonly order?: boolean | undefined
-  /** Topic attributes, e.g. `+message.type=NORMAL`. */
-  readonly attributes?: string | undefined
-  readonly defaultTopic?: string | undefined
-}
-
-/**
- * Creates `topic` on the broker at `address`, or updates its configuration (UPDATE_AND_CREATE_TOPIC).
- * Idempotent. The broker registers the new route with its name servers.
- *
- * @since 0.1.0
- * @category operations
- */
-export const createTopic: (
-  address: string,
-  topic: string,
-  options?: CreateTopicOptions
-) => Effect.Effect<void, BrokerError, RemotingClient.RemotingClient> = Effect.fn("Broker.createTopic")(
-  function*(address: string, topic: string, options?: CreateTopicOptions) {
-    const queueNums = options?.queueNums ?? 4
-    const extFields = yield* Op.encodeHeader(Headers.CreateTopicRequestHeader, {
-      topic,
-      defaultTopic: options?.defaultTopic ?? DEFAULT_TOPIC,
-      readQueueNums: options?.readQueueNums ?? queueNums,
-      writeQueueNums: options?.writeQueueNums ?? queueNums,
-      perm: options?.perm ?? 6,
-      topicFilterType: options?.topicFilterType ?? "SINGLE_TAG",
-      topicSysFlag: options?.topicSysFlag ?? 0,
-      order: options?.order ?? false,
-      ...(options?.attributes !== undefined ? { attributes: options.attributes } : {})
-    }, "createTopic")
-    const request = RemotingCommand.make({ code: RequestCode.UPDATE_AND_CREATE_TOPIC, extFields })
-    const response = yield* Op.invoke(address, request, options?.timeoutMillis)
-    // A 5.3.3 broker answers 0 with the remark "not set any response code": that is success.
-    if (response.code !== ResponseCode.SUCCESS) return yield* Op.unexpectedForTopic(address, request, response, topic)
-  }
-)
 
 // ---------------------------------------------------------------------------------------------
 // sendMessage
@@ -251,35 +205,180 @@ export const sendMessage: (
     const body = compressed ? yield* compress(message.body) : message.body
     const bornTimestamp = yield* Clock.currentTimeMillis
     const extFields = yield* Op.encodeHeader(Headers.SendMessageRequestHeaderV2, {
-      a: options?.producerGroup ?? DEFAULT_PRODUCER_GROUP,
-      b: message.topic,
-      c: options?.defaultTopic ?? DEFAULT_TOPIC,
-      d: options?.defaultTopicQueueNums ?? 4,
-      e: options?.queueId ?? -1,
+      ...sendHeaderBase(message.topic, options, bornTimestamp),
       f: compressed ? StoredMessage.SysFlag.COMPRESSED | StoredMessage.SysFlag.COMPRESSION_ZLIB : 0,
-      g: bornTimestamp,
       h: message.flag ?? 0,
       i: encoded,
-      j: 0,
-      k: false,
-      m: false,
-      ...(options?.brokerName !== undefined ? { n: options.brokerName } : {})
+      m: false
     }, "sendMessage")
     const request = RemotingCommand.make({ code: RequestCode.SEND_MESSAGE_V2, extFields, body })
-    const response = yield* Op.invoke(address, request, options?.timeoutMillis)
-    const status = SEND_STATUS.get(response.code)
-    if (status === undefined) return yield* Op.unexpectedForTopic(address, request, response, message.topic)
-    const header = yield* Op.decodeHeader(Headers.SendMessageResponseHeader, address, request.code, response)
+    const { header, ...common } = yield* invokeSend(address, request, message.topic, options)
     const result: SendResult = {
-      status,
+      ...common,
       msgId: uniqId,
       offsetMsgId: header.msgId,
-      topic: message.topic,
-      queueId: header.queueId,
-      queueOffset: header.queueOffset,
-      transactionId: header.transactionId,
-      regionId: header.MSG_REGION ?? "DefaultRegion",
-      traceOn: header.TRACE_ON === undefined || header.TRACE_ON.toLowerCase() !== "false"
+      transactionId: header.transactionId
+    }
+    return result
+  }
+)
+
+/** Sends a SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE request and reads what both results share. */
+const invokeSend = Effect.fnUntraced(function*(
+  address: string,
+  request: RemotingCommand.RemotingCommand,
+  topic: string,
+  options: CallOptions | undefined
+) {
+  const response = yield* Op.invoke(address, request, options?.timeoutMillis)
+  const status = SEND_STATUS.get(response.code)
+  if (status === undefined) return yield* Op.unexpectedForTopic(address, request, response, topic)
+  const header = yield* Op.decodeHeader(Headers.SendMessageResponseHeader, address, request.code, response)
+  return {
+    header,
+    status,
+    topic,
+    queueId: header.queueId,
+    queueOffset: header.queueOffset,
+    regionId: header.MSG_REGION ?? "DefaultRegion",
+    traceOn: header.TRACE_ON === undefined || header.TRACE_ON.toLowerCase() !== "false"
+  }
+})
+
+/** The V2 send header fields a single send and a batch share. */
+const sendHeaderBase = (topic: string, options: SendOptions | undefined, bornTimestamp: number) => ({
+  a: options?.producerGroup ?? DEFAULT_PRODUCER_GROUP,
+  b: topic,
+  c: options?.defaultTopic ?? DEFAULT_TOPIC,
+  d: options?.defaultTopicQueueNums ?? 4,
+  e: options?.queueId ?? -1,
+  g: bornTimestamp,
+  j: 0,
+  k: false,
+  ...(options?.brokerName !== undefined ? { n: options.brokerName } : {})
+})
+
+// ---------------------------------------------------------------------------------------------
+// sendBatchMessage
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The outcome of {@link sendBatchMessage}: one result for the whole batch, with every message's
+ * ids. The broker stores the messages in one queue, consecutively: message `i` is at
+ * `queueOffset + i`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatchSendResult {
+  readonly status: SendStatus
+  /** The client message ids (`UNIQ_KEY`) of the messages, in order. */
+  readonly msgIds: ReadonlyArray<string>
+  /** The broker's offset message ids, in order (the response's comma-separated `msgId`). */
+  readonly offsetMsgIds: ReadonlyArray<string>
+  readonly topic: string
+  readonly queueId: number
+  /** The queue offset of the first message. */
+  readonly queueOffset: bigint
+  /** Set when the broker stored the batch as one inner batch (topics with a batch consume queue). */
+  readonly batchUniqId: string | undefined
+  readonly regionId: string
+  readonly traceOn: boolean
+}
+
+/**
+ * Options of {@link sendBatchMessage}. A batch is never compressed (as Java).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatchSendOptions extends Omit<SendOptions, "uniqId" | "compressOverBytes"> {
+  /** The client message ids to send, one per message; by default new ones. */
+  readonly uniqIds?: ReadonlyArray<string> | undefined
+  /**
+   * An id for the batch itself (its header's `UNIQ_KEY`), which makes a broker store the batch
+   * whole on a topic with a batch consume queue (`batchUniqId` in the result). Not sent by
+   * default: a 5.3.3 broker copies it into every element of a normal topic, where it would
+   * replace each message's own id.
+   */
+  readonly batchUniqId?: string | undefined
+  /**
+   * The largest batch body to send, in bytes (default 4 MiB, Java's `maxMessageSize` and a
+   * broker's default limit). A larger batch fails with {@link InvalidRequest} before anything is
+   * sent; a broker with a lower limit answers SYSTEM_ERROR "message body size exceeded".
+   */
+  readonly maxMessageSize?: number | undefined
+}
+
+/**
+ * Sends several messages of one topic in one SEND_BATCH_MESSAGE request (the V2 header with
+ * `m=true`, the body as {@link MessageBatch.encode} writes it), as Java's
+ * `DefaultMQProducer.send(Collection)` does.
+ *
+ * The messages must follow Java's batch rules ({@link MessageBatch.validate}); each gets its own
+ * `UNIQ_KEY`, and the header properties carry the batch's `WAIT`. Nothing is sent when a rule is
+ * broken. Unlike Java, the batch gets no `UNIQ_KEY` of its own unless `batchUniqId` is given (see
+ * there). A batch body over `maxMessageSize` (4 MiB by default) is refused before sending;
+ * keeping under it, by splitting, is the caller's job.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const sendBatchMessage: (
+  address: string,
+  messages: ReadonlyArray<Message.Message>,
+  options?: BatchSendOptions
+) => Effect.Effect<BatchSendResult, BrokerError, RemotingClient.RemotingClient> = Effect.fn("Broker.sendBatchMessage")(
+  function*(address: string, messages: ReadonlyArray<Message.Message>, options?: BatchSendOptions) {
+    yield* MessageBatch.validate(messages)
+    if (options?.uniqIds !== undefined && options.uniqIds.length !== messages.length) {
+      return yield* invalid("sendBatchMessage", `${options.uniqIds.length} uniqIds for ${messages.length} messages; give one per message`)
+    }
+    const msgIds: Array<string> = []
+    const elements: Array<MessageBatch.Element> = []
+    for (const [index, message] of messages.entries()) {
+      const uniqId = options?.uniqIds?.[index] ?? (yield* Message.makeUniqId)
+      msgIds.push(uniqId)
+      const properties = yield* Message.toProperties(message, uniqId).pipe(
+        Effect.mapError((error) => invalid("sendBatchMessage", `message ${index}: ${error.detail}`))
+      )
+      elements.push({ flag: message.flag ?? 0, body: message.body, properties })
+    }
+    const body = yield* MessageBatch.encode(elements).pipe(
+      Effect.mapError((error) => invalid("sendBatchMessage", error.detail))
+    )
+    const maxMessageSize = options?.maxMessageSize ?? MAX_MESSAGE_SIZE
+    if (body.length > maxMessageSize) {
+      return yield* invalid(
+        "sendBatchMessage",
+        `the batch body is ${body.length} bytes, over the ${maxMessageSize}-byte limit; split it into smaller batches`
+      )
+    }
+    const topic = messages[0]!.topic
+    // Brokers up to 5.3.3 append the batch's properties to every element's, and a reader keeps
+    // the last value of a repeated name: a batch UNIQ_KEY (which Java's producer sends) would
+    // become every element's message id when consumed (apache/rocketmq#9416). So it is sent only
+    // when asked for, for topics whose consume queue stores batches whole.
+    const batchProperties = Properties.fromEntries([
+      [Message.PropertyKey.WAIT_STORE_MSG_OK, String(messages[0]!.waitStoreMsgOk ?? true)],
+      ...(options?.batchUniqId !== undefined
+        ? [[Message.PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, options.batchUniqId] as const]
+        : [])
+    ])
+    const extFields = yield* Op.encodeHeader(Headers.SendMessageRequestHeaderV2, {
+      ...sendHeaderBase(topic, options, yield* Clock.currentTimeMillis),
+      f: 0,
+      h: 0,
+      i: yield* Properties.encode(batchProperties).pipe(Effect.mapError((error) => invalid("sendBatchMessage", error.detail))),
+      m: true
+    }, "sendBatchMessage")
+    const request = RemotingCommand.make({ code: RequestCode.SEND_BATCH_MESSAGE, extFields, body })
+    const { header, ...common } = yield* invokeSend(address, request, topic, options)
+    const result: BatchSendResult = {
+      ...common,
+      msgIds,
+      offsetMsgIds: header.msgId.split(",").filter((id) => id.length > 0),
+      batchUniqId: header.batchUniqId
     }
     return result
   }
@@ -441,145 +540,40 @@ export const heartbeat: (
   return { brokerVersion: response.version }
 })
 
-// ---------------------------------------------------------------------------------------------
-// Offsets
-// ---------------------------------------------------------------------------------------------
-
 /**
- * A queue of a topic.
+ * Who leaves: the client id and the group it leaves (Java sends one request per group).
  *
  * @since 0.1.0
  * @category models
  */
-export interface QueueRef {
-  readonly topic: string
-  readonly queueId: number
+export interface UnregisterRequest {
+  readonly clientID: string
+  readonly producerGroup?: string | undefined
+  readonly consumerGroup?: string | undefined
 }
 
 /**
- * The offset one past the last message of a queue (GET_MAX_OFFSET, committed messages only, as
- * Java asks by default). 0 for an empty queue.
+ * Tells a broker that a client left a producer or consumer group (UNREGISTER_CLIENT), as Java
+ * does for every broker it knows when a producer or consumer shuts down: the broker drops the
+ * client from the group at once instead of after 120 s without heartbeats, and a consumer group's
+ * other members are told to rebalance. Java's timeout, 3 s, by default.
  *
  * @since 0.1.0
  * @category operations
  */
-export const getMaxOffset: (
+export const unregisterClient: (
   address: string,
-  queue: QueueRef,
+  request: UnregisterRequest,
   options?: CallOptions
-) => Effect.Effect<bigint, BrokerError, RemotingClient.RemotingClient> = Effect.fn("Broker.getMaxOffset")(
-  function*(address: string, queue: QueueRef, options?: CallOptions) {
-    const extFields = yield* Op.encodeHeader(
-      Headers.GetMaxOffsetRequestHeader,
-      { topic: queue.topic, queueId: queue.queueId, committed: true },
-      "getMaxOffset"
-    )
-    const request = RemotingCommand.make({ code: RequestCode.GET_MAX_OFFSET, extFields })
-    const response = yield* Op.invoke(address, request, options?.timeoutMillis)
-    if (response.code !== ResponseCode.SUCCESS) {
-      return yield* Op.unexpectedForTopic(address, request, response, queue.topic)
-    }
-    return (yield* Op.decodeHeader(Headers.GetMaxOffsetResponseHeader, address, request.code, response)).offset
-  }
-)
-
-/**
- * A consumer group's position in a queue.
- *
- * @since 0.1.0
- * @category models
- */
-export interface ConsumerQueueRef extends QueueRef {
-  readonly consumerGroup: string
-}
-
-/**
- * Options of {@link queryConsumerOffset}.
- *
- * @since 0.1.0
- * @category models
- */
-export interface QueryOffsetOptions extends CallOptions {
-  /**
-   * `setZeroIfNotFound`. Not sent by default, and then a Java broker answers offset 0 for a group
-   * with no stored offset when the queue still holds its first message, and QUERY_NOT_FOUND
-   * otherwise; `false` makes it answer QUERY_NOT_FOUND whenever nothing is stored.
-   */
-  readonly setZeroIfNotFound?: boolean | undefined
-}
-
-/**
- * The offset `consumerGroup` has stored for a queue; `Option.none()` when it has stored none
- * (QUERY_NOT_FOUND, 22), which is not a failure.
- *
- * @since 0.1.0
- * @category operations
- */
-export const queryConsumerOffset: (
-  address: string,
-  queue: ConsumerQueueRef,
-  options?: QueryOffsetOptions
-) => Effect.Effect<Option.Option<bigint>, BrokerError, RemotingClient.RemotingClient> = Effect.fn(
-  "Broker.queryConsumerOffset"
-)(function*(address: string, queue: ConsumerQueueRef, options?: QueryOffsetOptions) {
-  const extFields = yield* Op.encodeHeader(
-    Headers.QueryConsumerOffsetRequestHeader,
-    {
-      consumerGroup: queue.consumerGroup,
-      topic: queue.topic,
-      queueId: queue.queueId,
-      ...(options?.setZeroIfNotFound !== undefined ? { setZeroIfNotFound: options.setZeroIfNotFound } : {})
-    },
-    "queryConsumerOffset"
-  )
-  const request = RemotingCommand.make({ code: RequestCode.QUERY_CONSUMER_OFFSET, extFields })
-  const response = yield* Op.invoke(address, request, options?.timeoutMillis)
-  if (response.code === ResponseCode.QUERY_NOT_FOUND) return Option.none()
-  if (response.code !== ResponseCode.SUCCESS) {
-    return yield* Op.unexpectedForTopic(address, request, response, queue.topic)
-  }
-  const header = yield* Op.decodeHeader(Headers.QueryConsumerOffsetResponseHeader, address, request.code, response)
-  return Option.some(header.offset)
-})
-
-/**
- * Options of {@link updateConsumerOffset}.
- *
- * @since 0.1.0
- * @category models
- */
-export interface UpdateOffsetOptions extends CallOptions {
-  /** Send oneway, as Java's consumers do: no response, so no broker-side error is seen. */
-  readonly oneway?: boolean | undefined
-}
-
-/**
- * Stores `commitOffset` as `consumerGroup`'s position in a queue (UPDATE_CONSUMER_OFFSET).
- *
- * @since 0.1.0
- * @category operations
- */
-export const updateConsumerOffset: (
-  address: string,
-  queue: ConsumerQueueRef & { readonly commitOffset: bigint },
-  options?: UpdateOffsetOptions
-) => Effect.Effect<void, BrokerError, RemotingClient.RemotingClient> = Effect.fn("Broker.updateConsumerOffset")(
-  function*(address: string, queue: ConsumerQueueRef & { readonly commitOffset: bigint }, options?: UpdateOffsetOptions) {
-    const extFields = yield* Op.encodeHeader(Headers.UpdateConsumerOffsetRequestHeader, {
-      consumerGroup: queue.consumerGroup,
-      topic: queue.topic,
-      queueId: queue.queueId,
-      commitOffset: queue.commitOffset
-    }, "updateConsumerOffset")
-    const request = RemotingCommand.make({ code: RequestCode.UPDATE_CONSUMER_OFFSET, extFields })
-    if (options?.oneway === true) {
-      return yield* RemotingClient.RemotingClient.use((client) =>
-        client.invokeOneway(address, request, options.timeoutMillis)
-      )
-    }
-    const response = yield* Op.invoke(address, request, options?.timeoutMillis)
-    if (response.code !== ResponseCode.SUCCESS) {
-      return yield* Op.unexpectedForTopic(address, request, response, queue.topic)
-    }
+) => Effect.Effect<void, BrokerError, RemotingClient.RemotingClient> = Effect.fn("Broker.unregisterClient")(
+  function*(address: string, unregister: UnregisterRequest, options?: CallOptions) {
+    const extFields = yield* Op.encodeHeader(Headers.UnregisterClientRequestHeader, {
+      clientID: unregister.clientID,
+      ...(unregister.producerGroup !== undefined ? { producerGroup: unregister.producerGroup } : {}),
+      ...(unregister.consumerGroup !== undefined ? { consumerGroup: unregister.consumerGroup } : {})
+    }, "unregisterClient")
+    const request = RemotingCommand.make({ code: RequestCode.UNREGISTER_CLIENT, extFields })
+    const response = yield* Op.invoke(address, request, options?.timeoutMillis ?? Op.JavaTimeout.CLIENT_API)
+    yield* Op.expectSuccess(address, request, response)
   }
 )

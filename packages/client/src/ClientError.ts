@@ -141,7 +141,7 @@ export class TopicNotExist extends Schema.TaggedError<TopicNotExist>()("TopicNot
   override get message(): string {
     return `${this.requestName} (code ${this.requestCode}) to ${where(this.address)}: topic ` +
       `${JSON.stringify(this.topic)} does not exist (${this.responseName}, ${this.responseCode}). Create it with ` +
-      "Broker.createTopic (or enable autoCreateTopicEnable on the broker), then ask again."
+      "Admin.createTopic (or enable autoCreateTopicEnable on the broker), then ask again."
   }
   /** True: code 17 is one Java's producer retries on another broker. */
   get isRetryable(): boolean {
@@ -253,7 +253,7 @@ export const MessageDecodeReason = Schema.Literals([
 ])
 
 /**
- * Bytes that are not a valid stored-format message record (REMOTING.md §7.13). `offset` is the
+ * Bytes that are not a valid stored-format message record (see `StoredMessage`). `offset` is the
  * position of the record within the decoded buffer.
  *
  * @since 0.1.0

@@ -1,7 +1,7 @@
 /**
  * Reading JSON written by Java's fastjson with its default settings, which is not always JSON:
  * maps with integer keys come out with the keys bare, e.g. `{"brokerAddrs":{0:"127.0.0.1:10911"}}`
- * (REMOTING.md §7.9–7.10). Name servers write cluster info that way always, and route data when
+ * (`TopicRouteData`, `ClusterInfo`). Name servers write cluster info that way always, and route data when
  * the request's version is below 401 without `acceptStandardJsonOnly`.
  *
  * {@link quoteBareIntegerKeys} is a small pre-pass that quotes such keys, looking only outside

@@ -1,12 +1,17 @@
 /**
- * The custom headers of the operations in {@link NameServer} and {@link Broker}, declared with
- * `Header.make` under their Java class names (REMOTING.md §7.2–§7.8). Field names are the
- * `extFields` keys exactly as a Java 5.3.3 client and broker use them; Java `long` offsets are
- * `bigint` (`Header.Long`), Java `long` timestamps and durations are `number`
- * (`Header.LongNumber`).
+ * The custom headers of the typed operations, declared with `Header.make` under their Java class
+ * names (`org.apache.rocketmq.remoting.protocol.header.*`). Field names are the `extFields` keys
+ * exactly as a Java 5.3.3 client and broker use them; Java `long` offsets are `bigint`
+ * (`Header.Long`), Java `long` timestamps and durations are `number` (`Header.LongNumber`).
+ * Required fields are Java's `@CFNotNull` ones; Java primitives (always sent) are required here
+ * too.
  *
- * The inherited 5.x RPC fields (`ns`, `nsd`, `bname`, `oway`, `lo`) are optional everywhere and
- * left out here; brokers do not need them outside proxy and static-topic setups.
+ * 5.x headers inherit optional RPC fields (`ns`, `nsd`, `bname`, `oway`, `lo`). Brokers need them
+ * only in proxy and static-topic setups, so they are left out, except `bname` where the Java
+ * client fills it (the target broker's name) on a header an operation here sends.
+ *
+ * The embedded broker of the test kit decodes requests with these same schemas: they are the
+ * contract between both sides, so a change here is a protocol change.
  *
  * @since 0.1.0
  */
@@ -162,6 +167,33 @@ export const GetMaxOffsetResponseHeader = Header.make("GetMaxOffsetResponseHeade
 })
 
 /**
+ * GET_MIN_OFFSET (31) request; the response has the shape of {@link GetMaxOffsetResponseHeader}.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const GetMinOffsetRequestHeader = Header.make("GetMinOffsetRequestHeader", {
+  topic: Schema.String,
+  queueId: Header.Int
+})
+
+/**
+ * SEARCH_OFFSET_BY_TIMESTAMP (29) request; the response has the shape of
+ * {@link GetMaxOffsetResponseHeader}. `timestamp` is in milliseconds since the epoch;
+ * `boundaryType` is Java's enum name (`LOWER`, `UPPER`), compared case-insensitively with
+ * "upper" by the broker (anything else, or absent, means `LOWER`).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const SearchOffsetRequestHeader = Header.make("SearchOffsetRequestHeader", {
+  topic: Schema.String,
+  queueId: Header.Int,
+  timestamp: Header.LongNumber,
+  boundaryType: Schema.optionalKey(Schema.String)
+})
+
+/**
  * QUERY_CONSUMER_OFFSET (14) request.
  *
  * @since 0.1.0
@@ -195,4 +227,40 @@ export const UpdateConsumerOffsetRequestHeader = Header.make("UpdateConsumerOffs
   topic: Schema.String,
   queueId: Header.Int,
   commitOffset: Header.Long
+})
+
+/**
+ * UNREGISTER_CLIENT (35) request: a client leaves a producer or consumer group (Java sends one per
+ * group, with one of the two groups set).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const UnregisterClientRequestHeader = Header.make("UnregisterClientRequestHeader", {
+  clientID: Schema.String,
+  producerGroup: Schema.optionalKey(Schema.String),
+  consumerGroup: Schema.optionalKey(Schema.String)
+})
+
+/**
+ * END_TRANSACTION (37) request, sent oneway by a transactional producer (after its local
+ * transaction, or when the broker asked with CHECK_TRANSACTION_STATE).
+ *
+ * `commitOrRollback` is the transaction type of `MessageSysFlag`: 0 unknown (the broker will ask
+ * again), 8 commit, 12 rollback. `tranStateTableOffset` is the half message's queue offset and
+ * `commitLogOffset` its commit-log offset (from the offset message id).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const EndTransactionRequestHeader = Header.make("EndTransactionRequestHeader", {
+  topic: Schema.optionalKey(Schema.String),
+  producerGroup: Schema.String,
+  tranStateTableOffset: Header.Long,
+  commitLogOffset: Header.Long,
+  commitOrRollback: Header.Int,
+  fromTransactionCheck: Schema.optionalKey(Header.Boolean),
+  msgId: Schema.String,
+  transactionId: Schema.optionalKey(Schema.String),
+  bname: Schema.optionalKey(Schema.String)
 })

@@ -1,5 +1,5 @@
 /**
- * The HEART_BEAT body (`HeartbeatData`, REMOTING.md §7.11): which producer and consumer groups a
+ * The HEART_BEAT body (Java's `HeartbeatData` as fastjson writes it): which producer and consumer groups a
  * client belongs to and what its consumers subscribe to, as `effect/Schema` structs with Java's key
  * names; plus tag subscriptions as Java builds them ({@link subscription}) and matches them
  * ({@link matchesTag}).

@@ -1,6 +1,6 @@
 /**
  * Message properties: the `name → value` strings every RocketMQ message carries (tags, keys, the
- * client message id, user properties), and their one-string encoding (REMOTING.md §7.12), used in
+ * client message id, user properties), and their one-string encoding (Java's `MessageDecoder.messageProperties2String`), used in
  * the send header (`i`) and in stored messages.
  *
  * Encoding: for each entry `name` + `\u0001` + `value` + `\u0002`, the last entry included.

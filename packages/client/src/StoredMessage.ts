@@ -1,6 +1,11 @@
 /**
- * The stored message format (REMOTING.md §7.13): how a broker keeps a message in its commit log
- * and returns it in pull, query and view bodies. A pull body is records back to back.
+ * The stored message format: how a broker keeps a message in its commit log and returns it in
+ * pull, query and view bodies (Java's `MessageDecoder.decode`). A record is, big-endian:
+ * totalSize int32, magicCode int32, bodyCRC int32, queueId int32, flag int32, queueOffset int64,
+ * physicalOffset int64, sysFlag int32, bornTimestamp int64, bornHost (4 or 16 address bytes +
+ * port int32), storeTimestamp int64, storeHost (likewise), reconsumeTimes int32,
+ * preparedTransactionOffset int64, bodyLength int32 + body, topicLength (int8 for V1, int16 for
+ * V2) + topic, propertiesLength int16 + properties. A pull body is records back to back.
  *
  * Decoding checks every length against the record and the buffer: truncated or inconsistent
  * records, unknown magic codes and unsupported compression are {@link MessageDecodeError}s, never
@@ -47,7 +52,7 @@ export const MAGIC_CODE_V2 = 0xdaa320ab | 0
 export const BLANK_MAGIC_CODE = 0xcbd43194 | 0
 
 /**
- * `MessageSysFlag` bits (REMOTING.md §7.13).
+ * The bits of a message's `sysFlag` (Java's `MessageSysFlag`).
  *
  * @since 0.1.0
  * @category constants
@@ -227,6 +232,27 @@ export const makeOffsetMsgId = (storeHost: SocketAddress, commitLogOffset: bigin
   buffer.writeInt32BE(storeHost.port | 0, ip.length)
   buffer.writeBigInt64BE(BigInt.asIntN(64, commitLogOffset), ip.length + 4)
   return toHex(buffer)
+}
+
+/**
+ * The store host and commit-log offset an offset message id holds (the inverse of
+ * {@link makeOffsetMsgId}, as Java's `MessageDecoder.decodeMessageId`): 32 hex characters for an
+ * IPv4 store host, 56 for IPv6. `undefined` for any other text. A transactional producer reads the
+ * half message's commit-log offset from it for END_TRANSACTION.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseOffsetMsgId = (
+  offsetMsgId: string
+): { readonly storeHost: SocketAddress; readonly commitLogOffset: bigint } | undefined => {
+  if ((offsetMsgId.length !== 32 && offsetMsgId.length !== 56) || !/^[0-9A-Fa-f]+$/.test(offsetMsgId)) return undefined
+  const bytes = Buffer.from(offsetMsgId, "hex")
+  const ipLength = bytes.length - 12
+  return {
+    storeHost: { host: formatIp(bytes.subarray(0, ipLength)), port: bytes.readInt32BE(ipLength) },
+    commitLogOffset: bytes.readBigInt64BE(ipLength + 4)
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,9 @@
  */
 
 /** @since 0.1.0 */
+export * as Admin from "./Admin.ts"
+
+/** @since 0.1.0 */
 export * as Broker from "./Broker.ts"
 
 /** @since 0.1.0 */
@@ -23,7 +26,13 @@ export * as Heartbeat from "./Heartbeat.ts"
 export * as Message from "./Message.ts"
 
 /** @since 0.1.0 */
+export * as MessageBatch from "./MessageBatch.ts"
+
+/** @since 0.1.0 */
 export * as NameServer from "./NameServer.ts"
+
+/** @since 0.1.0 */
+export * as Offsets from "./Offsets.ts"
 
 /** @since 0.1.0 */
 export * as Properties from "./Properties.ts"
@@ -33,3 +42,6 @@ export * as RouteData from "./RouteData.ts"
 
 /** @since 0.1.0 */
 export * as StoredMessage from "./StoredMessage.ts"
+
+/** @since 0.1.0 */
+export * as Transaction from "./Transaction.ts"

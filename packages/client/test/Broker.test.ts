@@ -1,11 +1,12 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { RemotingCommand } from "@effect-rocketmq/remoting"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import * as zlib from "node:zlib"
 import * as Broker from "../src/Broker.ts"
 import * as Heartbeat from "../src/Heartbeat.ts"
 import * as Message from "../src/Message.ts"
+import * as MessageBatch from "../src/MessageBatch.ts"
 import * as Properties from "../src/Properties.ts"
 import * as StoredMessage from "../src/StoredMessage.ts"
 import * as Fake from "./support/FakeRemotingClient.ts"
@@ -15,57 +16,6 @@ const BROKER = "127.0.0.1:10911"
 const ext = (request: RemotingCommand.RemotingCommand) => ({ ...request.extFields })
 
 const pullHeader = { suggestWhichBrokerId: "0", nextBeginOffset: "5", minOffset: "0", maxOffset: "5" }
-
-describe("Broker.createTopic", () => {
-  it.effect("sends 17 with BROKER.md's fields and defaults, and takes 0 'not set any response code' as success (golden create-topic-17)", () =>
-    Effect.gen(function*() {
-      const fake = Fake.make(Fake.replay(sampleFrame("create-topic-17")))
-      yield* Broker.createTopic(BROKER, "TestTopic").pipe(Effect.provide(fake.layer))
-      const { address, request } = fake.sent[0]!
-      assert.strictEqual(address, BROKER)
-      assert.strictEqual(request.code, 17)
-      expect(ext(request)).toEqual({
-        topic: "TestTopic",
-        defaultTopic: "TBW102",
-        readQueueNums: "4",
-        writeQueueNums: "4",
-        perm: "6",
-        topicFilterType: "SINGLE_TAG",
-        topicSysFlag: "0",
-        order: "false"
-      })
-    }))
-
-  it.effect("takes queue counts, perm, order and attributes from the options", () =>
-    Effect.gen(function*() {
-      const fake = Fake.make(Fake.answer(0))
-      yield* Broker.createTopic(BROKER, "T", { queueNums: 8, writeQueueNums: 2, perm: 4, order: true, attributes: "+message.type=NORMAL" })
-        .pipe(Effect.provide(fake.layer))
-      expect(ext(fake.sent[0]!.request)).toMatchObject({
-        readQueueNums: "8",
-        writeQueueNums: "2",
-        perm: "4",
-        order: "true",
-        attributes: "+message.type=NORMAL"
-      })
-    }))
-
-  it.effect("fails with RemoteError carrying codes, names and remark on a refusal", () =>
-    Effect.gen(function*() {
-      const fake = Fake.make(Fake.answer(29, { remark: "The topic[TBW102] is conflict with system topic." }))
-      const error = yield* Effect.flip(Broker.createTopic(BROKER, "TBW102").pipe(Effect.provide(fake.layer)))
-      expect(error).toMatchObject({
-        _tag: "RemoteError",
-        address: BROKER,
-        requestCode: 17,
-        requestName: "UPDATE_AND_CREATE_TOPIC",
-        responseCode: 29,
-        responseName: "INVALID_PARAMETER",
-        remark: "The topic[TBW102] is conflict with system topic."
-      })
-      expect(error.message).toContain(BROKER)
-    }))
-})
 
 describe("Broker.sendMessage", () => {
   it.effect("sends 310 with short header names a..m, the properties in i and the body, and reads the result (golden send-310)", () =>
@@ -285,7 +235,7 @@ describe("Broker.pullMessage", () => {
     }))
 })
 
-describe("Broker heartbeat and offsets", () => {
+describe("Broker.heartbeat", () => {
   it.effect("heartbeat sends 34 with the HeartbeatData JSON body and returns the broker's version", () =>
     Effect.gen(function*() {
       const fake = Fake.make((request) => RemotingCommand.response(request, 0))
@@ -296,45 +246,148 @@ describe("Broker heartbeat and offsets", () => {
       expect(JSON.parse(new TextDecoder().decode(request.body))).toEqual(data)
       assert.strictEqual(result.brokerVersion, 479)
     }))
+})
 
-  it.effect("getMaxOffset sends 30 {topic, queueId, committed=true} and reads offset", () =>
-    Effect.gen(function*() {
-      const fake = Fake.make(Fake.answer(0, { extFields: { offset: "9007199254740993" } }))
-      const offset = yield* Broker.getMaxOffset(BROKER, { topic: "T", queueId: 2 }).pipe(Effect.provide(fake.layer))
-      assert.strictEqual(offset, 9007199254740993n)
-      assert.strictEqual(fake.sent[0]!.request.code, 30)
-      expect(ext(fake.sent[0]!.request)).toEqual({ topic: "T", queueId: "2", committed: "true" })
-    }))
-
-  it.effect("queryConsumerOffset sends 14 and gives none for QUERY_NOT_FOUND (22), some for a stored offset", () =>
-    Effect.gen(function*() {
-      const queue = { consumerGroup: "cg", topic: "T", queueId: 1 }
-      const fake = Fake.make(Fake.answer(22, { remark: "Not found, V3_0_6_SNAPSHOT maybe" }))
-      const none = yield* Broker.queryConsumerOffset(BROKER, queue).pipe(Effect.provide(fake.layer))
-      assert.isTrue(Option.isNone(none))
-      assert.strictEqual(fake.sent[0]!.request.code, 14)
-      expect(ext(fake.sent[0]!.request)).toEqual({ consumerGroup: "cg", topic: "T", queueId: "1" })
-      const some = yield* Broker.queryConsumerOffset(BROKER, queue).pipe(
-        Effect.provide(Fake.make(Fake.answer(0, { extFields: { offset: "42" } })).layer)
-      )
-      expect(some).toEqual(Option.some(42n))
-      const error = yield* Effect.flip(Broker.queryConsumerOffset(BROKER, queue).pipe(
-        Effect.provide(Fake.make(Fake.answer(1, { remark: "boom" })).layer)
-      ))
-      expect(error).toMatchObject({ _tag: "RemoteError", responseName: "SYSTEM_ERROR", remark: "boom" })
-    }))
-
-  it.effect("updateConsumerOffset sends 15 and checks the answer, or sends it oneway", () =>
+describe("Broker.unregisterClient", () => {
+  it.effect("sends 35 with the client id and the group it leaves, within Java's 3 s", () =>
     Effect.gen(function*() {
       const fake = Fake.make(Fake.answer(0))
-      const queue = { consumerGroup: "cg", topic: "T", queueId: 1, commitOffset: 7n }
-      yield* Broker.updateConsumerOffset(BROKER, queue).pipe(Effect.provide(fake.layer))
-      yield* Broker.updateConsumerOffset(BROKER, queue, { oneway: true }).pipe(Effect.provide(fake.layer))
-      expect(fake.sent.map((s) => [s.request.code, s.oneway])).toEqual([[15, false], [15, true]])
-      expect(ext(fake.sent[0]!.request)).toEqual({ consumerGroup: "cg", topic: "T", queueId: "1", commitOffset: "7" })
-      const error = yield* Effect.flip(Broker.updateConsumerOffset(BROKER, queue).pipe(
-        Effect.provide(Fake.make(Fake.answer(26, { remark: "group" })).layer)
+      yield* Broker.unregisterClient(BROKER, { clientID: "10.0.0.5@1#2", producerGroup: "pg" }).pipe(Effect.provide(fake.layer))
+      yield* Broker.unregisterClient(BROKER, { clientID: "10.0.0.5@1#2", consumerGroup: "cg" }).pipe(Effect.provide(fake.layer))
+      expect(fake.sent.map((s) => [s.address, s.request.code, s.timeoutMillis, s.oneway])).toEqual([
+        [BROKER, 35, 3000, false],
+        [BROKER, 35, 3000, false]
+      ])
+      expect(ext(fake.sent[0]!.request)).toEqual({ clientID: "10.0.0.5@1#2", producerGroup: "pg" })
+      expect(ext(fake.sent[1]!.request)).toEqual({ clientID: "10.0.0.5@1#2", consumerGroup: "cg" })
+    }))
+
+  it.effect("fails with RemoteError when the broker refuses", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Broker.unregisterClient(BROKER, { clientID: "c" }).pipe(
+        Effect.provide(Fake.make(Fake.answer(1, { remark: "boom" })).layer)
       ))
-      expect(error).toMatchObject({ _tag: "RemoteError", responseName: "SUBSCRIPTION_GROUP_NOT_EXIST" })
+      expect(error).toMatchObject({ _tag: "RemoteError", requestCode: 35, requestName: "UNREGISTER_CLIENT", responseCode: 1, remark: "boom" })
+    }))
+})
+
+/** A batch element in Java's `MessageDecoder.encodeMessage` layout, written out by hand. */
+const javaElement = (flag: number, body: string, properties: string): Buffer => {
+  const bodyBytes = Buffer.from(body, "utf8")
+  const propertyBytes = Buffer.from(properties, "utf8")
+  const out = Buffer.alloc(4 + 4 + 4 + 4 + 4 + bodyBytes.length + 2 + propertyBytes.length)
+  let at = out.writeInt32BE(out.length, 0)
+  at = out.writeInt32BE(0, at)
+  at = out.writeInt32BE(0, at)
+  at = out.writeInt32BE(flag, at)
+  at = out.writeInt32BE(bodyBytes.length, at)
+  at += bodyBytes.copy(out, at)
+  at = out.writeInt16BE(propertyBytes.length, at)
+  propertyBytes.copy(out, at)
+  return out
+}
+
+describe("Broker.sendBatchMessage", () => {
+  const sendHeader = { msgId: "7F00000100002A9F0000000000000100,7F00000100002A9F0000000000000200", queueId: "2", queueOffset: "7" }
+
+  it.effect("sends 320 with the V2 header and m=true, every message as a Java batch element, and returns every id", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(1764028800000)
+      const fake = Fake.make(Fake.answer(0, { extFields: sendHeader }))
+      const result = yield* Broker.sendBatchMessage(
+        BROKER,
+        [
+          Message.make("T", "one", { tags: "a", keys: ["k1", "k2"], flag: 3 }),
+          Message.make("T", "two", { properties: { color: "red" } })
+        ],
+        { producerGroup: "pg", queueId: 2, brokerName: "broker-a", uniqIds: ["U1", "U2"], batchUniqId: "B" }
+      ).pipe(Effect.provide(fake.layer))
+      const { request, oneway } = fake.sent[0]!
+      assert.isFalse(oneway)
+      assert.strictEqual(request.code, 320)
+      expect(ext(request)).toEqual({
+        a: "pg",
+        b: "T",
+        c: "TBW102",
+        d: "4",
+        e: "2",
+        f: "0",
+        g: "1764028800000",
+        h: "0",
+        i: "WAIT\u0001true\u0002UNIQ_KEY\u0001B\u0002",
+        j: "0",
+        k: "false",
+        m: "true",
+        n: "broker-a"
+      })
+      const expected = Buffer.concat([
+        javaElement(3, "one", "TAGS\u0001a\u0002KEYS\u0001k1 k2\u0002UNIQ_KEY\u0001U1\u0002"),
+        javaElement(0, "two", "UNIQ_KEY\u0001U2\u0002color\u0001red\u0002")
+      ])
+      assert.strictEqual(Buffer.from(request.body!).toString("hex"), expected.toString("hex"))
+      expect(result).toEqual({
+        status: "SEND_OK",
+        msgIds: ["U1", "U2"],
+        offsetMsgIds: ["7F00000100002A9F0000000000000100", "7F00000100002A9F0000000000000200"],
+        topic: "T",
+        queueId: 2,
+        queueOffset: 7n,
+        batchUniqId: undefined,
+        regionId: "DefaultRegion",
+        traceOn: true
+      })
+    }))
+
+  it.effect("gives every message a fresh UNIQ_KEY by default, the batch none, and the batch the messages' WAIT", () =>
+    Effect.gen(function*() {
+      const fake = Fake.make(Fake.answer(0, { extFields: sendHeader }))
+      const result = yield* Broker.sendBatchMessage(BROKER, [
+        Message.make("T", "x", { waitStoreMsgOk: false }),
+        Message.make("T", "y", { waitStoreMsgOk: false })
+      ]).pipe(Effect.provide(fake.layer))
+      assert.strictEqual(new Set(result.msgIds).size, 2)
+      for (const id of result.msgIds) assert.match(id, /^[0-9A-F]{32}$/)
+      // A batch UNIQ_KEY would be copied into every element by a 5.3.3 broker and replace their ids.
+      expect(ext(fake.sent[0]!.request)).toMatchObject({ a: "DEFAULT_PRODUCER", e: "-1", i: "WAIT\u0001false\u0002", m: "true" })
+      const elements = MessageBatch.decodeSync(fake.sent[0]!.request.body!) as ReadonlyArray<MessageBatch.Element>
+      expect(elements.map((e) => e.properties)).toEqual([
+        { WAIT: "false", UNIQ_KEY: result.msgIds[0] },
+        { WAIT: "false", UNIQ_KEY: result.msgIds[1] }
+      ])
+    }))
+
+  it.effect("maps the answer codes as a single send does", () =>
+    Effect.gen(function*() {
+      const send = (code: number) =>
+        Broker.sendBatchMessage(BROKER, [Message.make("T", "x")]).pipe(
+          Effect.provide(Fake.make(Fake.answer(code, { extFields: sendHeader, remark: "r" })).layer)
+        )
+      assert.strictEqual((yield* send(10)).status, "FLUSH_DISK_TIMEOUT")
+      expect(yield* Effect.flip(send(17))).toMatchObject({ _tag: "TopicNotExist", topic: "T", requestCode: 320 })
+      expect(yield* Effect.flip(send(13))).toMatchObject({ _tag: "RemoteError", responseName: "MESSAGE_ILLEGAL", requestName: "SEND_BATCH_MESSAGE" })
+    }))
+
+  it.effect("refuses what Java refuses in a batch, before sending anything", () =>
+    Effect.gen(function*() {
+      const fake = Fake.make(Fake.answer(0, { extFields: sendHeader }))
+      const refuse = (messages: ReadonlyArray<Message.Message>, options?: Broker.BatchSendOptions) =>
+        Effect.flip(Broker.sendBatchMessage(BROKER, messages, options).pipe(Effect.provide(fake.layer)))
+      const cases: Array<[ReadonlyArray<Message.Message>, Broker.BatchSendOptions | undefined, string]> = [
+        [[], undefined, "the batch is empty"],
+        [[Message.make("A", "x"), Message.make("B", "x")], undefined, "a batch holds messages of one topic"],
+        [[Message.make("A", "x"), Message.make("A", "x", { delayLevel: 2 })], undefined, "delay level 2"],
+        [[Message.make("%RETRY%g", "x")], undefined, "retry topic"],
+        [[Message.make("A", "x"), Message.make("A", "x", { waitStoreMsgOk: false })], undefined, "waitStoreMsgOk"],
+        [[Message.make("A", "x"), Message.make("A", new Uint8Array(0))], undefined, "body of message 1 is empty"],
+        [[Message.make("A", "x")], { uniqIds: ["a", "b"] }, "2 uniqIds for 1 messages"],
+        [[Message.make("A", new Uint8Array(100))], { maxMessageSize: 100 }, "the batch body is 164 bytes, over the 100-byte limit"],
+        [[Message.make("A", "x", { properties: { TAGS: "t" } })], undefined, "message 0: user property \"TAGS\""]
+      ]
+      for (const [messages, options, expected] of cases) {
+        const error = yield* refuse(messages, options)
+        expect(error).toMatchObject({ _tag: "InvalidRequest", operation: "sendBatchMessage" })
+        expect(error.message).toContain(expected)
+      }
+      assert.strictEqual(fake.sent.length, 0)
     }))
 })

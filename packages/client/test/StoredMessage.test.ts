@@ -6,7 +6,7 @@ import * as Properties from "../src/Properties.ts"
 import * as StoredMessage from "../src/StoredMessage.ts"
 import { fromHex, sampleFrame } from "./support/samples.ts"
 
-// REMOTING.md §8, V11: the record rocketmq-rust's frozen_message_frame() builds.
+// A test vector of the rocketmq-rust project: the record its frozen_message_frame() builds.
 const V11 = fromHex(`
   0000006c daa320a7 00000007 00000003 00000009 000000000000000b 000000000000000d 00000000
   0000000000000011 7f000001 00002a9f 0000000000000013 7f000002 00002aa0 00000002 0000000000000017
@@ -280,4 +280,35 @@ describe("StoredMessage", () => {
       expect(yield* message(input({ storeHost: { host: "broker-a", port: 1 } }))).toContain("storeHost \"broker-a\" is not an IP address")
       expect(yield* message(input({ properties: { "": "x" } }))).toContain("empty name")
     }))
+})
+
+describe("StoredMessage.parseOffsetMsgId", () => {
+  it("reads back the store host and commit-log offset makeOffsetMsgId wrote, IPv4 and IPv6 (fast-check)", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.ipV4(), fc.ipV6().map((ip) => StoredMessage.parseIp(ip)).filter((b) => b !== undefined).map((b) => {
+          const groups: Array<string> = []
+          for (let i = 0; i < 16; i += 2) groups.push(((b![i]! << 8) | b![i + 1]!).toString(16))
+          return groups.join(":")
+        })),
+        fc.integer({ min: 0, max: 65535 }),
+        fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+        (host, port, commitLogOffset) => {
+          const id = StoredMessage.makeOffsetMsgId({ host, port }, commitLogOffset)!
+          expect(StoredMessage.parseOffsetMsgId(id)).toEqual({ storeHost: { host, port }, commitLogOffset })
+          expect(StoredMessage.parseOffsetMsgId(id.toLowerCase())).toEqual({ storeHost: { host, port }, commitLogOffset })
+        }
+      )
+    )
+  })
+
+  it("gives undefined for text that is not an offset message id", () => {
+    for (const id of ["", "7F000001", "7F00000100002A9F000000000000000G", "7F00000100002A9F0000000000000000A", "x".repeat(56)]) {
+      assert.isUndefined(StoredMessage.parseOffsetMsgId(id), id)
+    }
+    expect(StoredMessage.parseOffsetMsgId("7F00000100002A9F0000000000000100")).toEqual({
+      storeHost: { host: "127.0.0.1", port: 10911 },
+      commitLogOffset: 256n
+    })
+  })
 })

@@ -1,5 +1,5 @@
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Broker, Heartbeat, Message, NameServer, RouteData } from "@effect-rocketmq/client"
+import { Admin, Broker, Heartbeat, Message, NameServer, Offsets, RouteData } from "@effect-rocketmq/client"
 import { Codec, RemotingClient, RemotingCommand, type RemotingServer, RequestCode } from "@effect-rocketmq/remoting"
 import { Effect, Fiber, Layer, Option } from "effect"
 import { TestClock } from "effect/testing"
@@ -123,7 +123,7 @@ describe("InMemoryRocketMQ", () => {
     Effect.gen(function*() {
       const rmq = yield* InMemoryRocketMQ.make({ autoCreateTopic: false, maxMessageSize: 16 })
       const layer = Layer.succeed(RemotingClient.RemotingClient, InMemoryRocketMQ.remotingClient(rmq))
-      yield* Broker.createTopic(BROKER, "T", { queueNums: 2 }).pipe(Effect.provide(layer))
+      yield* Admin.createTopic(BROKER, "T", { queueNums: 2 }).pipe(Effect.provide(layer))
       const ids = yield* Effect.forEach([1, 2, 3], () => Broker.sendMessage(BROKER, Message.make("T", "x")))
         .pipe(Effect.provide(layer))
       expect(ids.map((r) => r.queueId)).toEqual([0, 1, 0])
@@ -134,7 +134,7 @@ describe("InMemoryRocketMQ", () => {
       expect(yield* fail(Message.make("bad topic", "x"))).toMatchObject({ responseName: "INVALID_PARAMETER" })
       expect(yield* fail(Message.make("T", "x".repeat(17)))).toMatchObject({ responseName: "MESSAGE_ILLEGAL" })
       expect(yield* fail(Message.make("SCHEDULE_TOPIC_XXXX", "x"))).toMatchObject({ responseName: "NO_PERMISSION" })
-      const system = yield* Effect.flip(Broker.createTopic(BROKER, "TBW102")).pipe(Effect.provide(layer))
+      const system = yield* Effect.flip(Admin.createTopic(BROKER, "TBW102")).pipe(Effect.provide(layer))
       expect(system).toMatchObject({ responseName: "INVALID_PARAMETER", remark: "The topic[TBW102] is conflict with system topic." })
     }))
 
@@ -149,7 +149,7 @@ describe("InMemoryRocketMQ", () => {
           queueOffset,
           ...(subscription !== undefined ? { subscription } : {})
         }).pipe(Effect.provide(layer))
-      yield* Broker.createTopic(BROKER, "P", { queueNums: 1 }).pipe(Effect.provide(layer))
+      yield* Admin.createTopic(BROKER, "P", { queueNums: 1 }).pipe(Effect.provide(layer))
       expect(yield* pull(0n)).toMatchObject({ _tag: "NoNewMsg", nextBeginOffset: 0n, maxOffset: 0n })
       expect(yield* pull(5n)).toMatchObject({ _tag: "OffsetIllegal", nextBeginOffset: 0n })
       yield* Broker.sendMessage(BROKER, Message.make("P", "1", { tags: "a" }), { queueId: 0 }).pipe(Effect.provide(layer))
@@ -165,7 +165,7 @@ describe("InMemoryRocketMQ", () => {
   it.effect("holds a suspended pull until a message arrives, or answers NoNewMsg when the suspension ends", () =>
     Effect.gen(function*() {
       const { layer } = yield* setup
-      yield* Broker.createTopic(BROKER, "L", { queueNums: 1 }).pipe(Effect.provide(layer))
+      yield* Admin.createTopic(BROKER, "L", { queueNums: 1 }).pipe(Effect.provide(layer))
       const longPoll = Broker.pullMessage(BROKER, {
         consumerGroup: "g",
         topic: "L",
@@ -248,18 +248,18 @@ describe("InMemoryRocketMQ", () => {
   it.effect("keeps consumer offsets by Java's rules: unknown groups are refused, empty queues have none", () =>
     Effect.gen(function*() {
       const { layer } = yield* setup
-      yield* Broker.createTopic(BROKER, "O", { queueNums: 1 }).pipe(Effect.provide(layer))
+      yield* Admin.createTopic(BROKER, "O", { queueNums: 1 }).pipe(Effect.provide(layer))
       const ref = { consumerGroup: "fresh", topic: "O", queueId: 0 }
-      const unknown = yield* Effect.flip(Broker.updateConsumerOffset(BROKER, { ...ref, commitOffset: 1n })).pipe(Effect.provide(layer))
+      const unknown = yield* Effect.flip(Offsets.updateConsumerOffset(BROKER, { ...ref, commitOffset: 1n })).pipe(Effect.provide(layer))
       expect(unknown).toMatchObject({ _tag: "RemoteError", responseName: "SUBSCRIPTION_GROUP_NOT_EXIST", remark: "Group fresh not exist!" })
       // A pull creates the group (autoCreateSubscriptionGroup) and can commit an offset on the way.
-      expect(yield* Broker.queryConsumerOffset(BROKER, ref).pipe(Effect.provide(layer))).toEqual(Option.none())
+      expect(yield* Offsets.queryConsumerOffset(BROKER, ref).pipe(Effect.provide(layer))).toEqual(Option.none())
       yield* Broker.sendMessage(BROKER, Message.make("O", "x"), { queueId: 0 }).pipe(Effect.provide(layer))
-      expect(yield* Broker.queryConsumerOffset(BROKER, ref).pipe(Effect.provide(layer))).toEqual(Option.some(0n))
+      expect(yield* Offsets.queryConsumerOffset(BROKER, ref).pipe(Effect.provide(layer))).toEqual(Option.some(0n))
       yield* Broker.pullMessage(BROKER, { ...ref, queueOffset: 0n, commitOffset: 1n }).pipe(Effect.provide(layer))
-      expect(yield* Broker.queryConsumerOffset(BROKER, ref).pipe(Effect.provide(layer))).toEqual(Option.some(1n))
-      yield* Broker.updateConsumerOffset(BROKER, { ...ref, commitOffset: 5n }, { oneway: true }).pipe(Effect.provide(layer))
-      expect(yield* Broker.queryConsumerOffset(BROKER, ref).pipe(Effect.provide(layer))).toEqual(Option.some(5n))
+      expect(yield* Offsets.queryConsumerOffset(BROKER, ref).pipe(Effect.provide(layer))).toEqual(Option.some(1n))
+      yield* Offsets.updateConsumerOffset(BROKER, { ...ref, commitOffset: 5n }, { oneway: true }).pipe(Effect.provide(layer))
+      expect(yield* Offsets.queryConsumerOffset(BROKER, ref).pipe(Effect.provide(layer))).toEqual(Option.some(5n))
     }))
 
   it.effect("answers unreadable requests with SYSTEM_ERROR and never fails", () =>

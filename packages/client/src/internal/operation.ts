@@ -56,6 +56,44 @@ export const invoke = (
       : client.invoke(address, request, timeoutMillis)
   )
 
+/** @internal: sends `request` oneway: no response is awaited, so no broker-side error is seen. */
+export const invokeOneway = (
+  address: Address,
+  request: RemotingCommand.RemotingCommand,
+  timeoutMillis: number | undefined
+): Effect.Effect<void, RemotingClient.RemotingClientError, RemotingClient.RemotingClient> =>
+  RemotingClient.RemotingClient.use((client) => client.invokeOneway(address, request, timeoutMillis))
+
+/**
+ * @internal: the timeouts the Java client gives each kind of call, used as the operations'
+ * defaults (a caller's `timeoutMillis` overrides them).
+ */
+export const JavaTimeout = {
+  /** `ClientConfig.mqClientApiTimeout`: unregister, consumer list, route and cluster queries. */
+  CLIENT_API: 3000,
+  /** `DefaultMQProducer.sendMsgTimeout`: END_TRANSACTION. */
+  SEND: 3000,
+  /** The push consumer's offset store and send-back: query/update consumer offset, CONSUMER_SEND_MSG_BACK. */
+  CONSUMER: 5000,
+  /** `MQAdminImpl`: min/max offset, search by timestamp. */
+  ADMIN_IMPL: 6000,
+  /** `DefaultMQAdminExt`: topics, subscription groups, stats. */
+  ADMIN_EXT: 5000,
+  /** Orderly consumption: LOCK_BATCH_MQ / UNLOCK_BATCH_MQ. */
+  LOCK: 1000
+} as const
+
+/** @internal: succeeds on SUCCESS (0); any other code is the operation's typed error. */
+export const expectSuccess = (
+  address: Address,
+  request: RemotingCommand.RemotingCommand,
+  response: RemotingCommand.RemotingCommand,
+  topic?: string | undefined
+): Effect.Effect<void, ClientError.RemoteError | ClientError.TopicNotExist> =>
+  response.code === ResponseCode.SUCCESS
+    ? Effect.void
+    : Effect.fail(ClientError.fromResponse(address, request.code, response, topic))
+
 /** @internal: the typed error for a response code the operation does not accept. */
 export const unexpected = (
   address: Address,

@@ -6,7 +6,7 @@
  * Remoting.integration.test.ts covers the same answers on a bare Channel; this file goes through
  * RemotingClient and the typed operations.
  */
-import { Broker, ClientError, Message, NameServer, Properties, RouteData } from "@effect-rocketmq/client"
+import { Broker, ClientError, Message, NameServer, Offsets, Properties, RouteData } from "@effect-rocketmq/client"
 import type { StoredMessage } from "@effect-rocketmq/client"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Codec, RemotingClient, RemotingCommand, RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
@@ -100,7 +100,7 @@ describe.skipIf(real === undefined)(`typed operations against a real broker${rea
       )
       assert.strictEqual(raw.code, ResponseCode.SYSTEM_ERROR)
       expect(raw.remark ?? "").toContain("NullPointerException")
-      assert.strictEqual(yield* Broker.getMaxOffset(broker, { topic, queueId: 0 }), 0n)
+      assert.strictEqual(yield* Offsets.getMaxOffset(broker, { topic, queueId: 0 }), 0n)
 
       // Send: every 10th message lets the broker pick the queue, the others name it; 16 in flight.
       const plan = sizes()
@@ -295,13 +295,13 @@ describe.skipIf(real === undefined)(`typed operations against a real broker${rea
 
         // Unknown codes sent oneway: the broker answers nothing.
         for (let i = 0; i < 10; i++) yield* client.invokeOneway(broker, RemotingCommand.make({ code: 9999 }))
-        yield* Broker.updateConsumerOffset(broker, { consumerGroup: group, topic, queueId: 2, commitOffset: 1n }, { oneway: true })
+        yield* Offsets.updateConsumerOffset(broker, { consumerGroup: group, topic, queueId: 2, commitOffset: 1n }, { oneway: true })
         // A round trip after them: the oneways went out before it on the same connection.
         const after = yield* client.invoke(broker, RemotingCommand.make({ code: 9998 }))
         assert.strictEqual(after.remark, " request type 9998 not supported")
         const stored = yield* poll(
           5,
-          Broker.queryConsumerOffset(broker, { consumerGroup: group, topic, queueId: 2 }),
+          Offsets.queryConsumerOffset(broker, { consumerGroup: group, topic, queueId: 2 }),
           (o) => Option.isSome(o)
         )
         expect(stored).toEqual(Option.some(1n))

@@ -2,8 +2,8 @@
  * The real cluster the "integration" project's global setup provides, or why there is none, and
  * the harness scripts that kill and restart its broker.
  */
-import { Broker, NameServer } from "@effect-rocketmq/client"
-import type { RouteData } from "@effect-rocketmq/client"
+import { Admin, NameServer } from "@effect-rocketmq/client"
+import type { Broker, RouteData } from "@effect-rocketmq/client"
 import { Channel, type Codec, RemotingClient } from "@effect-rocketmq/remoting"
 import { assert } from "@effect/vitest"
 import { Effect } from "effect"
@@ -81,7 +81,7 @@ export const createTopic = (
   topic: string
 ): Effect.Effect<RouteData.TopicRouteData, Broker.BrokerError | NameServer.NameServerError, RemotingClient.RemotingClient> =>
   Effect.gen(function*() {
-    yield* Broker.createTopic(broker, topic, { queueNums: 4 })
+    yield* Admin.createTopic(broker, topic, { queueNums: 4 })
     const route = yield* poll(10, Effect.result(NameServer.getRouteInfoByTopic(topic)), (r) => r._tag === "Success")
     assert.strictEqual(route._tag, "Success", `the route of ${topic} within 10 s`)
     return yield* Effect.fromResult(route)

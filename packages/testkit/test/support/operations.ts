@@ -7,7 +7,7 @@
  * (It lives here, not in a test file: importing a test file would run that file's tests again.)
  */
 import { assert, expect } from "@effect/vitest"
-import { Broker, Heartbeat, Message, NameServer, Properties, RouteData, StoredMessage } from "@effect-rocketmq/client"
+import { Admin, Broker, Heartbeat, Message, NameServer, Offsets, Properties, RouteData, StoredMessage } from "@effect-rocketmq/client"
 import type { RemotingClient } from "@effect-rocketmq/remoting"
 import { Effect, Option } from "effect"
 
@@ -110,8 +110,8 @@ export const operationsScenario = (target: ScenarioTarget) =>
     assert.strictEqual(missing._tag, "TopicNotExist")
 
     // Create the topic with 4 queues (twice: it is idempotent); the route shows it.
-    yield* Broker.createTopic(target.broker, topic, { queueNums: 4 })
-    yield* Broker.createTopic(target.broker, topic, { queueNums: 4 })
+    yield* Admin.createTopic(target.broker, topic, { queueNums: 4 })
+    yield* Admin.createTopic(target.broker, topic, { queueNums: 4 })
     const route = yield* catchUp(
       retries,
       Effect.result(NameServer.getRouteInfoByTopic(topic)),
@@ -177,7 +177,7 @@ export const operationsScenario = (target: ScenarioTarget) =>
     for (const queue of queues) {
       const maxOffset = yield* catchUp(
         retries,
-        Broker.getMaxOffset(target.broker, { topic, queueId: queue.queueId }),
+        Offsets.getMaxOffset(target.broker, { topic, queueId: queue.queueId }),
         (offset) => offset === 3n
       )
       assert.strictEqual(maxOffset, 3n)
@@ -225,10 +225,10 @@ export const operationsScenario = (target: ScenarioTarget) =>
 
     // Consumer offsets: none stored, then stored.
     const ref = { consumerGroup: group, topic, queueId: 1 }
-    const none = yield* Broker.queryConsumerOffset(target.broker, ref, { setZeroIfNotFound: false })
+    const none = yield* Offsets.queryConsumerOffset(target.broker, ref, { setZeroIfNotFound: false })
     assert.isTrue(Option.isNone(none))
-    yield* Broker.updateConsumerOffset(target.broker, { ...ref, commitOffset: 2n })
-    expect(yield* Broker.queryConsumerOffset(target.broker, ref)).toEqual(Option.some(2n))
+    yield* Offsets.updateConsumerOffset(target.broker, { ...ref, commitOffset: 2n })
+    expect(yield* Offsets.queryConsumerOffset(target.broker, ref)).toEqual(Option.some(2n))
 
     // A missing topic on the broker.
     const noTopic = yield* Effect.flip(

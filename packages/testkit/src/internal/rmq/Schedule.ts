@@ -6,10 +6,11 @@
  * (`SCHEDULE_TOPIC_XXXX`, queue level − 1) or the timer topic (`rmq_sys_wheel_timer`, queue 0) with
  * `REAL_TOPIC` / `REAL_QID`, as a 5.3.3 broker stores it, and is invisible in its own topic until it
  * is due. Then one fiber (`run`) stores a copy in the real topic and queue, as Java's schedule and
- * timer services do: `WAIT=false`; for a delay level `DELAY` and two timer properties are removed
- * and `REAL_TOPIC` / `REAL_QID` kept; for a timer `REAL_TOPIC` / `REAL_QID` are removed and
- * `TIMER_ENQUEUE_MS` / `TIMER_DEQUEUE_MS` added. The copy gets a new queue offset, commit-log
- * offset and store time, and keeps the body, flags, born time and host and reconsume times.
+ * timer services do. Its properties are those of the scheduled copy — `DELAY`, `REAL_TOPIC` and
+ * `REAL_QID` included: Java clears them only in a copy it does not write (as a 5.3.3 broker shows) —
+ * plus, for a timer, `TIMER_ENQUEUE_MS` (the second it entered the wheel) and `TIMER_DEQUEUE_MS`
+ * (now). The copy gets a new queue offset, commit-log offset and store time, and keeps the body,
+ * flags, born time and host and reconsume times.
  *
  * When due: a delay level `storeTime + delay(level)`; a timer at the end of its one-second slot
  * (`TIMER_OUT_MS` + 1 s), which is the requested time rounded up to a whole second, as the timer
@@ -38,16 +39,9 @@ export const delivered = (entry: Store.Entry, now: number): Store.PutInput => {
   const topic = properties["REAL_TOPIC"] ?? message.topic
   const queueId = Number(properties["REAL_QID"] ?? message.queueId)
   if (message.topic === Wire.TIMER_TOPIC) {
-    properties["TIMER_ENQUEUE_MS"] = String(entry.storeTimestamp)
+    properties["TIMER_ENQUEUE_MS"] = String(Math.floor(entry.storeTimestamp / 1000) * 1000)
     properties["TIMER_DEQUEUE_MS"] = String(now)
-    delete properties["REAL_TOPIC"]
-    delete properties["REAL_QID"]
-  } else {
-    delete properties["DELAY"]
-    delete properties["TIMER_DELIVER_MS"]
-    delete properties["TIMER_DELAY_SEC"]
   }
-  properties["WAIT"] = "false"
   return {
     topic,
     queueId: Number.isInteger(queueId) ? queueId : 0,

@@ -130,13 +130,26 @@ const pickQueue = (config: TopicConfig, requested: number, counters: Map<string,
   return config.writeQueueNums <= 0 ? 0 : next % config.writeQueueNums
 }
 
-const storedAnswer = (send: Send, entries: ReadonlyArray<Store.Entry>, queueId: number, transactionId?: string) =>
+/**
+ * The handle a 5.3 broker gives a timer message so it can be recalled: base64url (padded) of
+ * `v1 <topic> <broker> <TIMER_OUT_MS + 1> <UNIQ_KEY>`. Not for batches or retry topics.
+ */
+const recallHandle = (parts: Parts.Parts, entry: Store.Entry): string | undefined => {
+  const slot = entry.message.properties["TIMER_OUT_MS"]
+  const realTopic = entry.message.properties["REAL_TOPIC"]
+  if (slot === undefined || realTopic === undefined || realTopic.startsWith(Wire.RETRY_PREFIX)) return undefined
+  const raw = ["v1", realTopic, parts.name, String(Number(slot) + 1), entry.message.properties["UNIQ_KEY"] ?? ""].join(" ")
+  return Buffer.from(raw, "utf8").toString("base64").replace(/\+/g, "-").replace(/\//g, "_")
+}
+
+const storedAnswer = (send: Send, entries: ReadonlyArray<Store.Entry>, queueId: number, transactionId?: string, recall?: string) =>
   Wire.respond(send.request, ResponseCode.SUCCESS, undefined, {
     extFields: {
       msgId: entries.map((entry) => entry.offsetMsgId).join(","),
       queueId: String(queueId),
       queueOffset: String(entries[0]!.queueOffset),
       ...(transactionId !== undefined ? { transactionId } : {}),
+      ...(recall !== undefined ? { recallHandle: recall } : {}),
       ...regionFields
     }
   })
@@ -194,7 +207,7 @@ export const make = (parts: Parts.Parts): Parts.Processors => {
     }
     const outcome = prepared ? Transactions.prepare(parts, input, now) : Put.put(parts, input, now)
     if (outcome._tag === "Failed") return fail(send, outcome.code, outcome.remark)
-    return storedAnswer(send, [outcome.entry], queueId, properties["UNIQ_KEY"])
+    return storedAnswer(send, [outcome.entry], queueId, properties["UNIQ_KEY"], recallHandle(parts, outcome.entry))
   }
 
   const batch = (send: Send, config: TopicConfig, now: number): RemotingCommand.RemotingCommand => {

@@ -1,5 +1,5 @@
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Broker, Heartbeat, Message, NameServer, RouteData } from "@effect-rocketmq/client"
+import { Admin, Broker, Heartbeat, Message, NameServer, Offsets, RouteData } from "@effect-rocketmq/client"
 import { type Channel, RemotingClient, RemotingCommand, RequestCode } from "@effect-rocketmq/remoting"
 import { Effect, Layer, Queue } from "effect"
 import { TestClock } from "effect/testing"
@@ -134,7 +134,7 @@ describe("InMemoryRocketMQ transports", () => {
         RemotingClient.make({ channelFactory: served.channelFactory, nameServerAddresses: served.nameServerAddress, requestHandler })
       const one = yield* connect(first.handler)
       const provideOne = Effect.provide(Layer.succeed(RemotingClient.RemotingClient, one))
-      yield* Broker.createTopic("127.0.0.1:10921", "Net", { queueNums: 1 }).pipe(provideOne)
+      yield* Admin.createTopic("127.0.0.1:10921", "Net", { queueNums: 1 }).pipe(provideOne)
       const route = yield* NameServer.getRouteInfoByTopic("Net").pipe(provideOne)
       const address = RouteData.brokerAddress(route, "broker-b")!
       yield* Broker.sendMessage(address, Message.make("Net", "over channels"), { queueId: 0 }).pipe(provideOne)
@@ -163,16 +163,16 @@ describe("InMemoryRocketMQ transports", () => {
       const b = served.rmq.broker("broker-b")!
       const address = b.address()
       assert.notStrictEqual(address, "127.0.0.1:10921")
-      yield* Broker.createTopic(address, "Tcp", { queueNums: 1 }).pipe(provide)
+      yield* Admin.createTopic(address, "Tcp", { queueNums: 1 }).pipe(provide)
       yield* Broker.sendMessage(address, Message.make("Tcp", "before"), { queueId: 0 }).pipe(provide)
       yield* b.stop
-      const refused = yield* Effect.flip(Broker.getMaxOffset(address, { topic: "Tcp", queueId: 0 }).pipe(provide))
+      const refused = yield* Effect.flip(Offsets.getMaxOffset(address, { topic: "Tcp", queueId: 0 }).pipe(provide))
       expect(["ConnectError", "ChannelClosed", "ConnectBackoff"]).toContain(refused._tag)
       const info = yield* NameServer.getBrokerClusterInfo().pipe(provide)
       expect(Object.keys(info.brokerAddrTable)).toEqual(["broker-a"])
       yield* b.start
       assert.strictEqual(b.address(), address)
-      const max = yield* Broker.getMaxOffset(address, { topic: "Tcp", queueId: 0 }).pipe(
+      const max = yield* Offsets.getMaxOffset(address, { topic: "Tcp", queueId: 0 }).pipe(
         Effect.retry({ times: 20 }),
         provide
       )

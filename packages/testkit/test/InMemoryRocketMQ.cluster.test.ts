@@ -1,5 +1,5 @@
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Broker, Message, NameServer, RouteData } from "@effect-rocketmq/client"
+import { Admin, Broker, Message, NameServer, RouteData } from "@effect-rocketmq/client"
 import { RemotingClient, RemotingCommand, RequestCode } from "@effect-rocketmq/remoting"
 import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
@@ -34,8 +34,8 @@ describe("InMemoryRocketMQ cluster", () => {
   it.effect("routes a topic to the brokers that have it: created on both, or auto-created on the one a send reached", () =>
     Effect.gen(function*() {
       const { provide } = yield* twoBrokers
-      yield* Broker.createTopic(A, "Both", { queueNums: 2 }).pipe(provide)
-      yield* Broker.createTopic(B, "Both", { queueNums: 3 }).pipe(provide)
+      yield* Admin.createTopic(A, "Both", { queueNums: 2 }).pipe(provide)
+      yield* Admin.createTopic(B, "Both", { queueNums: 3 }).pipe(provide)
       const both = yield* NameServer.getRouteInfoByTopic("Both").pipe(provide)
       expect(both.queueDatas.map((q) => [q.brokerName, q.writeQueueNums])).toEqual([["broker-a", 2], ["broker-b", 3]])
       expect(RouteData.writeQueues("Both", both).length).toBe(5)
@@ -47,8 +47,8 @@ describe("InMemoryRocketMQ cluster", () => {
   it.effect("stops a broker: it leaves the routes and refuses connections; started again it comes back with its messages", () =>
     Effect.gen(function*() {
       const { rmq, provide } = yield* twoBrokers
-      yield* Broker.createTopic(A, "T", { queueNums: 1 }).pipe(provide)
-      yield* Broker.createTopic(B, "T", { queueNums: 1 }).pipe(provide)
+      yield* Admin.createTopic(A, "T", { queueNums: 1 }).pipe(provide)
+      yield* Admin.createTopic(B, "T", { queueNums: 1 }).pipe(provide)
       yield* Broker.sendMessage(B, Message.make("T", "kept"), { queueId: 0 }).pipe(provide)
       const b = rmq.broker("broker-b")!
       yield* b.stop
@@ -67,7 +67,7 @@ describe("InMemoryRocketMQ cluster", () => {
   it.effect("drops a topic whose only broker stopped from the name server, and answers 17 for it", () =>
     Effect.gen(function*() {
       const { rmq, provide } = yield* twoBrokers
-      yield* Broker.createTopic(B, "OnB", { queueNums: 1 }).pipe(provide)
+      yield* Admin.createTopic(B, "OnB", { queueNums: 1 }).pipe(provide)
       yield* rmq.broker("broker-b")!.stop
       const missing = yield* Effect.flip(NameServer.getRouteInfoByTopic("OnB").pipe(provide))
       expect(missing).toMatchObject({ _tag: "TopicNotExist", topic: "OnB" })
@@ -76,7 +76,7 @@ describe("InMemoryRocketMQ cluster", () => {
   it.effect("ends a pull a broker is holding with ChannelClosed when the broker stops", () =>
     Effect.gen(function*() {
       const { rmq, provide } = yield* twoBrokers
-      yield* Broker.createTopic(A, "Held", { queueNums: 1 }).pipe(provide)
+      yield* Admin.createTopic(A, "Held", { queueNums: 1 }).pipe(provide)
       const held = yield* Effect.forkChild(
         Broker.pullMessage(A, { consumerGroup: "g", topic: "Held", queueId: 0, queueOffset: 0n, suspendTimeoutMillis: 15_000 })
           .pipe(provide),
@@ -91,7 +91,7 @@ describe("InMemoryRocketMQ cluster", () => {
   it.effect("keeps a topic deleted in the name server out of routes until its broker registers again (within 30 s)", () =>
     Effect.gen(function*() {
       const { client, provide } = yield* twoBrokers
-      yield* Broker.createTopic(A, "Gone", { queueNums: 1 }).pipe(provide)
+      yield* Admin.createTopic(A, "Gone", { queueNums: 1 }).pipe(provide)
       const deleted = yield* client.invokeNameServer(
         RemotingCommand.make({ code: RequestCode.DELETE_TOPIC_IN_NAMESRV, extFields: { topic: "Gone" } })
       )
@@ -105,7 +105,7 @@ describe("InMemoryRocketMQ cluster", () => {
   it.effect("deletes a topic in a broker (215) but not a system topic, and lists topics by cluster (224)", () =>
     Effect.gen(function*() {
       const { client, provide, rmq } = yield* twoBrokers
-      yield* Broker.createTopic(A, "Del", { queueNums: 1 }).pipe(provide)
+      yield* Admin.createTopic(A, "Del", { queueNums: 1 }).pipe(provide)
       yield* Broker.sendMessage(A, Message.make("Del", "x"), { queueId: 0 }).pipe(provide)
       const ok = yield* client.invoke(A, RemotingCommand.make({ code: RequestCode.DELETE_TOPIC_IN_BROKER, extFields: { topic: "Del" } }))
       expect([ok.code, ok.remark]).toEqual([0, undefined])

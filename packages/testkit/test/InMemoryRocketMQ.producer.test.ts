@@ -1,5 +1,5 @@
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Broker, Properties } from "@effect-rocketmq/client"
+import { Admin, Broker, Properties } from "@effect-rocketmq/client"
 import { RemotingClient, RemotingCommand, RequestCode } from "@effect-rocketmq/remoting"
 import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
@@ -13,7 +13,7 @@ const setup = (options?: InMemoryRocketMQ.Options) =>
   Effect.gen(function*() {
     const rmq = yield* InMemoryRocketMQ.make(options)
     const client = InMemoryRocketMQ.remotingClient(rmq)
-    yield* Broker.createTopic(BROKER, "T", { queueNums: 2 }).pipe(
+    yield* Admin.createTopic(BROKER, "T", { queueNums: 2 }).pipe(
       Effect.provide(Layer.succeed(RemotingClient.RemotingClient, client))
     )
     return { rmq, client, broker: rmq.broker() }

@@ -4,8 +4,9 @@
  *
  * A broker is running or stopped. Starting registers it with the name server (and again every
  * `registerInterval` after the name server deleted one of its topics), opens its listeners (the transports serving it) and forks its background
- * fibers into a scope of its own: the delay/timer schedule, and the housekeeping that drops clients
- * without a heartbeat for `channelExpiredTimeout` (checked every 10 s, as Java). Stopping
+ * fibers into a scope of its own: the delay/timer schedule, the transaction check-back, and the
+ * housekeeping that drops clients without a heartbeat for `channelExpiredTimeout` (checked every
+ * 10 s, as Java). Stopping
  * unregisters it (its queues leave every route), ends its held pulls and in-process calls, closes
  * its listeners and their connections, and forgets its clients and locks — what a real broker
  * keeps on disk (messages, topics, groups, offsets, scheduled and half messages) stays.
@@ -141,7 +142,8 @@ export const make = (config: BrokerConfig): Broker => {
     ...SendProcessor.make(parts),
     ...PullProcessor.make(parts),
     ...ClientProcessor.make(parts),
-    ...OffsetProcessor.make(parts)
+    ...OffsetProcessor.make(parts),
+    ...Transactions.processors(parts)
   ])
 
   const registerAll = () =>
@@ -156,6 +158,8 @@ export const make = (config: BrokerConfig): Broker => {
     // Java closes an expired connection; its close event removes it from the groups it is still in.
     yield* Effect.forEach(expired, (channel) => channel.close, { discard: true })
   })
+
+  const checkCounter = { n: 0 }
 
   // Re-registration owed after the name server deleted one of this broker's topics.
   let registrationOwed = false
@@ -174,7 +178,11 @@ export const make = (config: BrokerConfig): Broker => {
       registrationOwed = false
       registerAll()
     })),
-    transactions: Timers.whileActive(config.settings.transactionCheckIntervalMillis, () => false, Effect.void)
+    transactions: Timers.whileActive(
+      config.settings.transactionCheckIntervalMillis,
+      () => parts.transactions.pending.size > 0,
+      Transactions.check(parts, checkCounter)
+    )
   }
 
   const start: Effect.Effect<void, RemotingServer.ServerListenError> = Effect.suspend(() => {

@@ -9,7 +9,7 @@
  * `IS_SUB_CHANGE` set to `true`. Members of a clustering group whose membership or subscriptions
  * changed are sent NOTIFY_CONSUMER_IDS_CHANGED before the answer.
  */
-import { Heartbeat } from "@effect-rocketmq/client"
+import { Headers, Heartbeat } from "@effect-rocketmq/client"
 import { type RemotingCommand, RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
 import { Clock, Effect } from "effect"
 import type { ClientChannel, Handler } from "../../InMemoryRocketMQ.ts"
@@ -59,7 +59,7 @@ export const make = (parts: Parts.Parts): Parts.Processors => {
     )
 
   const unregister: Handler = (request, context) =>
-    Wire.withHeader(Requests.UnregisterClientRequestHeader, request, (header) =>
+    Wire.withHeader(Headers.UnregisterClientRequestHeader, request, (header) =>
       Effect.gen(function*() {
         const channel = channelOf(context)
         if (header.producerGroup !== undefined) parts.clients.unregisterProducer(header.producerGroup, channel.id)

@@ -14,7 +14,6 @@ import { RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
 import { Effect } from "effect"
 import type { Handler } from "../../InMemoryRocketMQ.ts"
 import type * as Parts from "./Parts.ts"
-import * as Requests from "./requests.ts"
 import * as Wire from "./wire.ts"
 
 export const make = (parts: Parts.Parts): Parts.Processors => {
@@ -49,7 +48,7 @@ export const make = (parts: Parts.Parts): Parts.Processors => {
       }))
 
   const search: Handler = (request) =>
-    Wire.withHeader(Requests.SearchOffsetRequestHeader, request, (header) =>
+    Wire.withHeader(Headers.SearchOffsetRequestHeader, request, (header) =>
       Effect.sync(() => {
         const boundary = header.boundaryType?.toLowerCase() === "upper" ? "UPPER" : "LOWER"
         return offset(request, parts.store.searchOffset(header.topic, header.queueId, header.timestamp, boundary))
@@ -61,7 +60,7 @@ export const make = (parts: Parts.Parts): Parts.Processors => {
 
   // 5.3.3 answers GET_MIN_OFFSET through its RPC layer, which sets an empty remark.
   const min: Handler = (request) =>
-    Wire.withHeader(Requests.GetMinOffsetRequestHeader, request, (header) =>
+    Wire.withHeader(Headers.GetMinOffsetRequestHeader, request, (header) =>
       Effect.sync(() => offset(request, parts.store.minOffset(header.topic, header.queueId), "")))
 
   return [

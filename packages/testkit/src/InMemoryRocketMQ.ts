@@ -16,8 +16,9 @@
  * registration. The broker sends requests of its own to clients over their connections.
  *
  * What it keeps and answers is listed in the testkit README ("InMemoryRocketMQ"), with what it does
- * not simulate. This module is the facade; the name server, the broker's parts and its processors
- * live under `internal/rmq/`.
+ * not simulate. This module is the facade — its models and constructors, mostly documentation,
+ * which is why it runs past 400 lines; the name server, the broker's parts and its processors live
+ * under `internal/rmq/`.
  *
  * @since 0.1.0
  */
@@ -68,6 +69,11 @@ export interface BrokerSettings {
   readonly lockMaxLiveTime?: Duration.Input | undefined
   /** Period of the broker's registration with the name server. Default 30 s. */
   readonly registerInterval?: Duration.Input | undefined
+  /**
+   * Reset consumer offsets in the broker (INVOKE_BROKER_TO_RESET_OFFSET), as 5.3.3 does by default;
+   * false sends RESET_CONSUMER_CLIENT_OFFSET to the group's clients instead, as older brokers did.
+   */
+  readonly useServerSideResetOffset?: boolean | undefined
 }
 
 /**
@@ -176,6 +182,45 @@ export interface ConsumerGroupView {
 }
 
 /**
+ * A consumer group's configuration on a broker (Java's `SubscriptionGroupConfig`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SubscriptionGroupConfig {
+  readonly groupName: string
+  readonly consumeEnable: boolean
+  readonly consumeFromMinEnable: boolean
+  readonly consumeBroadcastEnable: boolean
+  readonly consumeMessageOrderly: boolean
+  /** Queues of `%RETRY%<group>`. */
+  readonly retryQueueNums: number
+  /** Reconsume times before the DLQ, for clients that do not send their own. */
+  readonly retryMaxTimes: number
+  readonly brokerId: number
+  readonly whichBrokerWhenConsumeSlowly: number
+  readonly notifyConsumerIdsChangedEnable: boolean
+  readonly groupSysFlag: number
+  readonly consumeTimeoutMinute: number
+  readonly groupRetryPolicy: unknown
+  readonly attributes: { readonly [key: string]: string }
+}
+
+/**
+ * An orderly-consumption queue lock.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface QueueLock {
+  readonly topic: string
+  readonly queueId: number
+  readonly clientId: string
+  /** Not renewed for `lockMaxLiveTime`: another client may take it. */
+  readonly expired: boolean
+}
+
+/**
  * A message waiting in the schedule or timer topic, due at `dueAt` (epoch ms).
  *
  * @since 0.1.0
@@ -218,6 +263,9 @@ export interface Broker {
   readonly scheduled: () => ReadonlyArray<ScheduledMessage>
   /** Half messages whose transaction is not resolved yet (their latest copy). */
   readonly halfMessages: () => ReadonlyArray<StoredMessage.StoredMessage>
+  readonly subscriptionGroup: (group: string) => SubscriptionGroupConfig | undefined
+  /** The group's queue locks on this broker, expired ones included. */
+  readonly locks: (group: string) => Effect.Effect<ReadonlyArray<QueueLock>>
 }
 
 /**

@@ -18,7 +18,9 @@ import type { ClientChannel, Handler, TopicConfig } from "../../InMemoryRocketMQ
 import * as AdminProcessor from "./AdminProcessor.ts"
 import * as ClientProcessor from "./ClientProcessor.ts"
 import * as Clients from "./Clients.ts"
+import * as GroupProcessor from "./GroupProcessor.ts"
 import * as Groups from "./Groups.ts"
+import * as LockProcessor from "./LockProcessor.ts"
 import * as Locks from "./Locks.ts"
 import * as LongPolling from "./LongPolling.ts"
 import type * as NameServer from "./NameServer.ts"
@@ -26,7 +28,9 @@ import * as OffsetProcessor from "./OffsetProcessor.ts"
 import * as Offsets from "./Offsets.ts"
 import * as Parts from "./Parts.ts"
 import * as PullProcessor from "./PullProcessor.ts"
+import * as ResetProcessor from "./ResetProcessor.ts"
 import * as Schedule from "./Schedule.ts"
+import * as SendBack from "./SendBack.ts"
 import * as SendProcessor from "./SendProcessor.ts"
 import type * as Settings from "./Settings.ts"
 import * as Store from "./Store.ts"
@@ -46,6 +50,8 @@ export interface BrokerConfig {
   readonly nameServer: NameServer.NameServer
   /** The cluster's scope: running periods are forked from it. */
   readonly scope: Scope.Scope
+  /** Effect's clock, read where a change is stamped outside an effect (data versions). */
+  readonly now: () => number
 }
 
 export interface Broker {
@@ -109,7 +115,7 @@ const makeParts = (
         if (isRunning()) register(topic)
       }
     }),
-    groups: Groups.make({ autoCreate: config.settings.autoCreateSubscriptionGroup }),
+    groups: Groups.make({ autoCreate: config.settings.autoCreateSubscriptionGroup, now: config.now }),
     clients: Clients.make(),
     offsets: Offsets.make(),
     polling: LongPolling.make(),
@@ -143,6 +149,10 @@ export const make = (config: BrokerConfig): Broker => {
     ...PullProcessor.make(parts),
     ...ClientProcessor.make(parts),
     ...OffsetProcessor.make(parts),
+    ...ResetProcessor.make(parts),
+    ...GroupProcessor.make(parts),
+    ...SendBack.make(parts),
+    ...LockProcessor.make(parts),
     ...Transactions.processors(parts)
   ])
 

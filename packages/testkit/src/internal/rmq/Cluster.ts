@@ -7,7 +7,7 @@
  */
 import { StoredMessage } from "@effect-rocketmq/client"
 import { type RemotingClient, RemotingServer, RequestCode } from "@effect-rocketmq/remoting"
-import { Effect, type Scope } from "effect"
+import { Clock, Effect, type Scope } from "effect"
 import type * as Public from "../../InMemoryRocketMQ.ts"
 import * as RemotingTest from "../../RemotingTest.ts"
 import * as Broker from "./Broker.ts"
@@ -99,7 +99,16 @@ const view = (broker: Broker.Broker): Public.Broker => {
     },
     producerGroup: (group) => parts.clients.producers(group).map((member) => member.clientId),
     scheduled: () => broker.scheduled().map(({ dueAt, entry }) => ({ dueAt, message: decode([entry.record])[0]! })),
-    halfMessages: () => decode([...parts.transactions.pending].map((half) => half.current.record))
+    halfMessages: () => decode([...parts.transactions.pending].map((half) => half.current.record)),
+    subscriptionGroup: (group) => parts.groups.get(group),
+    locks: (group) =>
+      Effect.map(Clock.currentTimeMillis, (now) =>
+        parts.locks.view(group, now).map(({ clientId, expired, queue }) => ({
+          topic: queue.topic,
+          queueId: queue.queueId,
+          clientId,
+          expired
+        })))
   }
 }
 
@@ -108,6 +117,7 @@ export const make = (options: Public.Options | undefined) =>
     const brokers = brokerList(options)
     if (typeof brokers === "string") return yield* new InvalidOptions({ detail: brokers })
     const scope = yield* Effect.scope
+    const clock = yield* Effect.clockWith(Effect.succeed)
     const clusterName = options?.clusterName ?? "DefaultCluster"
     const nameServer = NameServer.make(clusterName)
     let channelIds = 0
@@ -115,7 +125,15 @@ export const make = (options: Public.Options | undefined) =>
     for (const b of brokers) {
       const settings = Settings.resolve(b, options)
       if (typeof settings === "string") return yield* new InvalidOptions({ detail: `${b.name}: ${settings}` })
-      built.push(Broker.make({ name: b.name, clusterName, address: b.address!, settings, nameServer, scope }))
+      built.push(Broker.make({
+        name: b.name,
+        clusterName,
+        address: b.address!,
+        settings,
+        nameServer,
+        scope,
+        now: () => clock.currentTimeMillisUnsafe()
+      }))
     }
     // No listener is attached yet, so starting cannot fail to listen.
     for (const broker of built) yield* Effect.orDie(broker.start)

@@ -4,27 +4,16 @@
  * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200), and — with `autoCreateSubscriptionGroup`, on by default
  * — groups created on first use by a heartbeat, a pull or a send-back. A name that is not a valid
  * group name (over 255 characters, or characters outside `^[%|a-zA-Z0-9_-]+$`) is never
- * auto-created.
+ * auto-created. Every change moves the table's data version (counter and time), which
+ * GET_ALL_SUBSCRIPTIONGROUP_CONFIG reports.
  *
  * The retry settings live here: `retryQueueNums` (queues of `%RETRY%<group>`, 1) and
  * `retryMaxTimes` (16, the DLQ threshold when a client does not send its own).
  */
+import type { SubscriptionGroupConfig } from "../../InMemoryRocketMQ.ts"
+import * as Wire from "./wire.ts"
 
-export interface GroupConfig {
-  readonly groupName: string
-  readonly consumeEnable: boolean
-  readonly consumeFromMinEnable: boolean
-  readonly consumeBroadcastEnable: boolean
-  readonly consumeMessageOrderly: boolean
-  readonly retryQueueNums: number
-  readonly retryMaxTimes: number
-  readonly brokerId: number
-  readonly whichBrokerWhenConsumeSlowly: number
-  readonly notifyConsumerIdsChangedEnable: boolean
-  readonly groupSysFlag: number
-  readonly consumeTimeoutMinute: number
-  readonly attributes: { readonly [key: string]: string }
-}
+export type GroupConfig = SubscriptionGroupConfig
 
 /** Java's `SubscriptionGroupConfig` defaults. */
 export const defaultConfig = (groupName: string): GroupConfig => ({
@@ -40,8 +29,59 @@ export const defaultConfig = (groupName: string): GroupConfig => ({
   notifyConsumerIdsChangedEnable: true,
   groupSysFlag: 0,
   consumeTimeoutMinute: 15,
+  groupRetryPolicy: { type: "CUSTOMIZED" },
   attributes: {}
 })
+
+/** A configuration as fastjson writes it: keys in alphabetical order. */
+export const toJson = (config: GroupConfig): string =>
+  Wire.fastJson({
+    attributes: config.attributes,
+    brokerId: config.brokerId,
+    consumeBroadcastEnable: config.consumeBroadcastEnable,
+    consumeEnable: config.consumeEnable,
+    consumeFromMinEnable: config.consumeFromMinEnable,
+    consumeMessageOrderly: config.consumeMessageOrderly,
+    consumeTimeoutMinute: config.consumeTimeoutMinute,
+    groupName: config.groupName,
+    groupRetryPolicy: config.groupRetryPolicy,
+    groupSysFlag: config.groupSysFlag,
+    notifyConsumerIdsChangedEnable: config.notifyConsumerIdsChangedEnable,
+    retryMaxTimes: config.retryMaxTimes,
+    retryQueueNums: config.retryQueueNums,
+    whichBrokerWhenConsumeSlowly: config.whichBrokerWhenConsumeSlowly
+  })
+
+/**
+ * A configuration from JSON as Java reads one (missing fields take their defaults, unknown ones
+ * are ignored); what is wrong with it otherwise.
+ */
+export const fromJson = (json: unknown): GroupConfig | string => {
+  if (json === null || typeof json !== "object" || Array.isArray(json)) return "the body is not a JSON object"
+  const value = json as Record<string, unknown>
+  if (typeof value["groupName"] !== "string" || value["groupName"] === "") return "groupName is missing"
+  const base = defaultConfig(value["groupName"])
+  const pick = <K extends keyof GroupConfig>(key: K, type: "boolean" | "number"): GroupConfig[K] =>
+    typeof value[key] === type ? value[key] as GroupConfig[K] : base[key]
+  return {
+    groupName: base.groupName,
+    consumeEnable: pick("consumeEnable", "boolean"),
+    consumeFromMinEnable: pick("consumeFromMinEnable", "boolean"),
+    consumeBroadcastEnable: pick("consumeBroadcastEnable", "boolean"),
+    consumeMessageOrderly: pick("consumeMessageOrderly", "boolean"),
+    retryQueueNums: pick("retryQueueNums", "number"),
+    retryMaxTimes: pick("retryMaxTimes", "number"),
+    brokerId: pick("brokerId", "number"),
+    whichBrokerWhenConsumeSlowly: pick("whichBrokerWhenConsumeSlowly", "number"),
+    notifyConsumerIdsChangedEnable: pick("notifyConsumerIdsChangedEnable", "boolean"),
+    groupSysFlag: pick("groupSysFlag", "number"),
+    consumeTimeoutMinute: pick("consumeTimeoutMinute", "number"),
+    groupRetryPolicy: typeof value["groupRetryPolicy"] === "object" && value["groupRetryPolicy"] !== null
+      ? value["groupRetryPolicy"]
+      : base.groupRetryPolicy,
+    attributes: base.attributes
+  }
+}
 
 const SYSTEM_GROUPS = [
   "TOOLS_CONSUMER",
@@ -67,28 +107,40 @@ export interface Groups {
   readonly all: () => ReadonlyArray<GroupConfig>
   /** Whether members of `group` are notified of membership changes (unknown groups: yes). */
   readonly notifyEnabled: (group: string) => boolean
+  /** The table's version: changes counted, and when the last one happened. */
+  readonly dataVersion: () => { readonly counter: number; readonly timestamp: number }
 }
 
-export const make = (options: { readonly autoCreate: boolean }): Groups => {
+export const make = (options: { readonly autoCreate: boolean; readonly now: () => number }): Groups => {
   const table = new Map<string, GroupConfig>()
   for (const name of SYSTEM_GROUPS) table.set(name, defaultConfig(name))
-  const get = (group: string) => table.get(group)
+  let version = { counter: 0, timestamp: options.now() }
+  const changed = () => {
+    version = { counter: version.counter + 1, timestamp: options.now() }
+  }
+  const put = (config: GroupConfig) => {
+    table.set(config.groupName, config)
+    changed()
+  }
   return {
-    get,
+    get: (group) => table.get(group),
     find: (group) => {
       const existing = table.get(group)
       if (existing !== undefined || !options.autoCreate) return existing
       if (group.length > GROUP_MAX_LENGTH || !GROUP_CHARS.test(group)) return undefined
       const created = defaultConfig(group)
-      table.set(group, created)
+      put(created)
       return created
     },
     contains: (group) => table.has(group),
-    put: (config) => {
-      table.set(config.groupName, config)
+    put,
+    delete: (group) => {
+      const deleted = table.delete(group)
+      if (deleted) changed()
+      return deleted
     },
-    delete: (group) => table.delete(group),
     all: () => [...table.values()],
-    notifyEnabled: (group) => get(group)?.notifyConsumerIdsChangedEnable ?? true
+    notifyEnabled: (group) => table.get(group)?.notifyConsumerIdsChangedEnable ?? true,
+    dataVersion: () => version
   }
 }

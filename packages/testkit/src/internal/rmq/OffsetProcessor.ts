@@ -1,11 +1,13 @@
 /**
  * Offsets: QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15), SEARCH_OFFSET_BY_TIMESTAMP
- * (29), GET_MAX_OFFSET (30) and GET_MIN_OFFSET (31), answered as a 5.3.3 broker answers them.
+ * (29), GET_MAX_OFFSET (30), GET_MIN_OFFSET (31) and GET_CONSUME_STATS (208), answered as a 5.3.3
+ * broker answers them.
  *
  * Java's rule for a group with no stored offset: QUERY_NOT_FOUND when the request says
  * `setZeroIfNotFound=false`; offset 0 when the queue starts at 0 and its first message is still in
  * memory (here: the queue has a message); QUERY_NOT_FOUND otherwise. An update needs the
- * subscription group (pulls, heartbeats and code 200 create it) and the topic. Max and min offsets
+ * subscription group (pulls, heartbeats and code 200 create it) and the topic, and is ignored
+ * ("Offset has been previously reset") while a server-side reset of the queue is pending. Max and min offsets
  * of unknown queues are 0; a search by time follows the consume queue's binary search (LOWER unless
  * `boundaryType` is "upper" in any case).
  */
@@ -14,7 +16,39 @@ import { RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
 import { Effect } from "effect"
 import type { Handler } from "../../InMemoryRocketMQ.ts"
 import type * as Parts from "./Parts.ts"
+import * as Requests from "./requests.ts"
 import * as Wire from "./wire.ts"
+
+/**
+ * `ConsumeStats` of a group: per queue of the topic (or of every topic the group has offsets of)
+ * the broker's max offset, the group's committed and pull offsets and the store time of the last
+ * consumed message, keyed by message queue objects as fastjson writes them; `consumeTps` is 0.0
+ * (no rate is measured here). Topics the group's heartbeat does not subscribe to are left out when
+ * it subscribes to any.
+ */
+const consumeStats = (parts: Parts.Parts, group: string, topic: string | undefined): string => {
+  const subscriptions = parts.clients.consumer(group)?.subscriptions
+  const topics = topic === undefined || topic === "" ? parts.offsets.topicsOf(group) : [topic]
+  const entries: Array<readonly [object, unknown]> = []
+  for (const name of topics) {
+    const config = parts.topics.get(name)
+    if (config === undefined) continue
+    if (subscriptions !== undefined && subscriptions.size > 0 && !subscriptions.has(name)) continue
+    for (let queueId = 0; queueId < config.readQueueNums; queueId++) {
+      const stored = parts.offsets.query(group, name, queueId) ?? -1n
+      const consumerOffset = stored < 0n ? 0n : stored
+      const pullOffset = parts.offsets.queryPull(group, name, queueId) ?? -1n
+      const lastTimestamp = consumerOffset > 0n ? parts.store.storeTimeAt(name, queueId, consumerOffset - 1n) : 0
+      entries.push([Wire.messageQueueJson(name, parts.name, queueId), {
+        brokerOffset: parts.store.maxOffset(name, queueId),
+        consumerOffset,
+        lastTimestamp: lastTimestamp > 0 ? lastTimestamp : 0,
+        pullOffset: pullOffset > consumerOffset ? pullOffset : consumerOffset
+      }])
+    }
+  }
+  return `{"consumeTps":0.0,"offsetTable":${Wire.fastJson(new Wire.ObjectKeyMap(entries))}}`
+}
 
 export const make = (parts: Parts.Parts): Parts.Processors => {
   const offset = (request: Parameters<Handler>[0], value: bigint, remark?: string) =>
@@ -43,6 +77,9 @@ export const make = (parts: Parts.Parts): Parts.Processors => {
         if (parts.topics.get(header.topic) === undefined) {
           return Wire.respond(request, ResponseCode.TOPIC_NOT_EXIST, `Topic ${header.topic} not exist!`)
         }
+        if (parts.settings.useServerSideResetOffset && parts.offsets.hasReset(header.consumerGroup, header.topic, header.queueId)) {
+          return Wire.respond(request, ResponseCode.SUCCESS, "Offset has been previously reset")
+        }
         parts.offsets.commit(header.consumerGroup, header.topic, header.queueId, header.commitOffset)
         return Wire.respond(request, ResponseCode.SUCCESS)
       }))
@@ -63,7 +100,12 @@ export const make = (parts: Parts.Parts): Parts.Processors => {
     Wire.withHeader(Headers.GetMinOffsetRequestHeader, request, (header) =>
       Effect.sync(() => offset(request, parts.store.minOffset(header.topic, header.queueId), "")))
 
+  const stats: Handler = (request) =>
+    Wire.withHeader(Requests.GetConsumeStatsRequestHeader, request, (header) =>
+      Effect.sync(() => Wire.respondJson(request, consumeStats(parts, header.consumerGroup, header.topic))))
+
   return [
+    [RequestCode.GET_CONSUME_STATS, stats],
     [RequestCode.QUERY_CONSUMER_OFFSET, query],
     [RequestCode.UPDATE_CONSUMER_OFFSET, update],
     [RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, search],

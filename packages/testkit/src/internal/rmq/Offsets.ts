@@ -4,6 +4,10 @@
  * and the pull offset (where the group last pulled from), which consume stats report.
  *
  * Offsets are stored as given: the broker does not check them against the queue.
+ *
+ * A server-side reset (5.3.3's default for INVOKE_BROKER_TO_RESET_OFFSET) assigns an offset that
+ * the group's next pull of the queue takes (answering it OFFSET_MOVED there) and that stands in for
+ * the committed one until then; updates from clients are ignored while it is pending.
  */
 
 export interface Offsets {
@@ -15,6 +19,11 @@ export interface Offsets {
   /** Topics the group has committed offsets of. */
   readonly topicsOf: (group: string) => ReadonlyArray<string>
   readonly groups: () => ReadonlyArray<string>
+  /** Assigns a reset: committed at once, and handed to the next pull of the queue. */
+  readonly assignReset: (group: string, topic: string, queueId: number, offset: bigint) => void
+  readonly hasReset: (group: string, topic: string, queueId: number) => boolean
+  /** The pending reset of the queue, removed (Java's `queryThenEraseResetOffset`). */
+  readonly takeReset: (group: string, topic: string, queueId: number) => bigint | undefined
   readonly deleteTopic: (topic: string) => void
   readonly deleteGroup: (group: string) => void
 }
@@ -25,8 +34,9 @@ const key = (group: string, topic: string, queueId: number) => `${group}${SEP}${
 export const make = (): Offsets => {
   const committed = new Map<string, bigint>()
   const pulled = new Map<string, bigint>()
+  const resets = new Map<string, bigint>()
   const forget = (matches: (group: string, topic: string) => boolean) => {
-    for (const table of [committed, pulled]) {
+    for (const table of [committed, pulled, resets]) {
       for (const k of [...table.keys()]) {
         const [group, topic] = k.split(SEP)
         if (matches(group!, topic!)) table.delete(k)
@@ -37,7 +47,7 @@ export const make = (): Offsets => {
     commit: (group, topic, queueId, offset) => {
       committed.set(key(group, topic, queueId), offset)
     },
-    query: (group, topic, queueId) => committed.get(key(group, topic, queueId)),
+    query: (group, topic, queueId) => resets.get(key(group, topic, queueId)) ?? committed.get(key(group, topic, queueId)),
     commitPull: (group, topic, queueId, offset) => {
       pulled.set(key(group, topic, queueId), offset)
     },
@@ -51,6 +61,17 @@ export const make = (): Offsets => {
       return [...topics]
     },
     groups: () => [...new Set([...committed.keys()].map((k) => k.split(SEP)[0]!))],
+    assignReset: (group, topic, queueId, offset) => {
+      resets.set(key(group, topic, queueId), offset)
+      committed.set(key(group, topic, queueId), offset)
+    },
+    hasReset: (group, topic, queueId) => resets.has(key(group, topic, queueId)),
+    takeReset: (group, topic, queueId) => {
+      const k = key(group, topic, queueId)
+      const offset = resets.get(k)
+      resets.delete(k)
+      return offset
+    },
     deleteTopic: (topic) => forget((_, t) => t === topic),
     deleteGroup: (group) => forget((g) => g === group)
   }

@@ -9,7 +9,8 @@
  * hash code, at most `maxMsgNums` and 32 messages and 256 KiB per response (always at least one).
  *
  * Every pass records the group's pull offset; the first pass stores `commitOffset` when the commit
- * bit is set. A pass answering 19 with the suspend bit set holds the pull (see `LongPolling`) and
+ * bit is set. A pending server-side offset reset of the queue is taken by the group's next pull,
+ * answered OFFSET_RESET (21) with the reset offset as `nextBeginOffset`. A pass answering 19 with the suspend bit set holds the pull (see `LongPolling`) and
  * runs it once more when a matching message arrives or the suspend timeout passes.
  */
 import { Broker, Headers, Heartbeat } from "@effect-rocketmq/client"
@@ -174,7 +175,13 @@ export const make = (parts: Parts.Parts): Parts.Processors => {
   ): RemotingCommand.RemotingCommand | Effect.Effect<void> => {
     const filter = check(parts, request, header, remoteAddress)
     if (typeof filter !== "function") return filter
-    const pass = getMessage(parts, header, filter)
+    // A pending server-side reset answers the pull OFFSET_RESET (21) with the reset offset.
+    const reset = parts.settings.useServerSideResetOffset
+      ? parts.offsets.takeReset(header.consumerGroup, header.topic, header.queueId)
+      : undefined
+    const pass = reset !== undefined
+      ? { code: ResponseCode.PULL_OFFSET_MOVED, status: "OFFSET_RESET", next: reset, records: [] }
+      : getMessage(parts, header, filter)
     parts.offsets.commitPull(header.consumerGroup, header.topic, header.queueId, pass.next)
     if (allowSuspend && (header.sysFlag & Broker.PullSysFlag.COMMIT_OFFSET) !== 0) {
       parts.offsets.commit(header.consumerGroup, header.topic, header.queueId, header.commitOffset)

@@ -20,6 +20,7 @@ export interface Settings {
   readonly channelExpiredTimeoutMillis: number
   readonly lockMaxLiveTimeMillis: number
   readonly registerIntervalMillis: number
+  readonly useServerSideResetOffset: boolean
 }
 
 /** Java's `messageDelayLevel`. */
@@ -68,6 +69,7 @@ export const resolve = (...layers: ReadonlyArray<BrokerSettings | undefined>): S
     rejectTransactionMessage: pick("rejectTransactionMessage") ?? false,
     channelExpiredTimeoutMillis: millis(pick("channelExpiredTimeout"), 120_000),
     lockMaxLiveTimeMillis: millis(pick("lockMaxLiveTime"), 60_000),
-    registerIntervalMillis: millis(pick("registerInterval"), 30_000)
+    registerIntervalMillis: millis(pick("registerInterval"), 30_000),
+    useServerSideResetOffset: pick("useServerSideResetOffset") ?? true
   }
 }

@@ -28,9 +28,18 @@ export interface ClientOptions extends JavaProcess.RunOptions {
   readonly namesrvAddr: string
   /** The driver's own bound on the run (its --timeout-ms); default 120 s. */
   readonly timeout?: Duration.Input | undefined
+  /**
+   * Java's `mqClientApiTimeout` (route, heartbeat, offset and admin calls). Default 10 s here —
+   * Java's is 3 s, which a loaded 2-core CI machine running a broker too does not always meet.
+   */
+  readonly apiTimeoutMs?: number | undefined
 }
 
-export const common = (o: ClientOptions) => ({ namesrv: o.namesrvAddr, "timeout-ms": millis(o.timeout) })
+export const common = (o: ClientOptions) => ({
+  namesrv: o.namesrvAddr,
+  "timeout-ms": millis(o.timeout),
+  "api-timeout-ms": o.apiTimeoutMs ?? 10_000
+})
 
 /** Runs to the end; a non-zero exit fails unless `allowed` says that code is an answer. */
 export const runChecked = (

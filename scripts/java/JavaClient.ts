@@ -115,6 +115,7 @@ export interface ProduceOptions extends ClientOptions {
   readonly lingerMs?: number | undefined
   /** Put each message's body and properties in its `sent` event. */
   readonly echoBody?: boolean | undefined
+  /** Java's `sendMsgTimeout`; default 10 s here (Java's is 3 s), for the same reason as `apiTimeoutMs`. */
   readonly sendTimeoutMs?: number | undefined
   readonly retryTimes?: number | undefined
   readonly maxMessageSize?: number | undefined
@@ -164,7 +165,7 @@ const produceArgs = (o: ProduceOptions): Array<string> => [
     "await-checks": o.awaitChecks,
     "linger-ms": o.lingerMs,
     "echo-body": o.echoBody,
-    "send-timeout-ms": o.sendTimeoutMs,
+    "send-timeout-ms": o.sendTimeoutMs ?? 10_000,
     "retry-times": o.retryTimes,
     "max-message-size": o.maxMessageSize
   })

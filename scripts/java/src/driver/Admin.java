@@ -31,8 +31,8 @@ final class Admin {
 
     static int run(String op, Args args) throws Exception {
         DefaultMQAdminExt admin = new DefaultMQAdminExt();
-        admin.setNamesrvAddr(args.namesrv());
         admin.setInstanceName("driver_admin_" + System.nanoTime());
+        Clients.configure(admin, args);
         String group = args.required("group");
         Json result;
         switch (op) {

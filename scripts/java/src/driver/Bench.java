@@ -152,7 +152,7 @@ final class Bench {
         long warmup = args.longValue("warmup-count", Math.min(1000, count / 10));
         long timeoutMs = args.longValue("timeout-ms", 300_000);
         DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(args.string("group", "driver_bench_" + System.nanoTime()));
-        consumer.setNamesrvAddr(args.namesrv());
+        Clients.configure(consumer, args);
         consumer.subscribe(args.required("topic"), args.string("expression", "*"));
         consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         int threads = args.intValue("consume-threads", 20);

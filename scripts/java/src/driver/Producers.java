@@ -8,16 +8,14 @@ final class Producers {
     private Producers() {}
 
     /**
-     * Applies the producer flags: --namesrv, --instance-name, --send-timeout-ms, --retry-times,
+     * Applies the client flags ({@link Clients}) and the producer's: --send-timeout-ms, --retry-times,
      * --compress-type (ZLIB, LZ4, ZSTD: what Java 5.x reads from the system property
      * {@code rocketmq.message.compressType}), --compress-over (Java's
      * {@code compressMsgBodyOverHowmuch}, default 4096), --compress-level (default 5),
      * --max-message-size, --vip-channel.
      */
     static void configure(DefaultMQProducer producer, Args args) {
-        producer.setNamesrvAddr(args.namesrv());
-        String instance = args.string("instance-name", null);
-        if (instance != null) producer.setInstanceName(instance);
+        Clients.configure(producer, args);
         producer.setSendMsgTimeout(args.intValue("send-timeout-ms", 3000));
         int retries = args.intValue("retry-times", 2);
         producer.setRetryTimesWhenSendFailed(retries);

@@ -38,7 +38,7 @@ final class Pull {
         int batch = args.intValue("batch", 32);
         boolean withBody = !args.flag("no-body");
         DefaultMQPullConsumer consumer = new DefaultMQPullConsumer(args.string("group", "driver_pull_" + System.nanoTime()));
-        consumer.setNamesrvAddr(args.namesrv());
+        Clients.configure(consumer, args);
         args.finish();
         try {
             consumer.start();

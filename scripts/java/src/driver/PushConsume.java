@@ -49,9 +49,7 @@ final class PushConsume {
 
     static int run(Args args) throws Exception {
         DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(args.required("group"));
-        consumer.setNamesrvAddr(args.namesrv());
-        String instance = args.string("instance-name", null);
-        if (instance != null) consumer.setInstanceName(instance);
+        Clients.configure(consumer, args);
         consumer.subscribe(args.required("topic"), args.string("expression", "*"));
         consumer.setMessageModel(MessageModel.valueOf(args.choice("model", "CLUSTERING", "CLUSTERING", "BROADCASTING")));
         configureStart(consumer, args.string("from", "LAST"));

@@ -12,7 +12,8 @@
  *
  * | operation | request code and fields | success | default timeout |
  * | --- | --- | --- | --- |
- * | {@link sendMessage} | 310: `a`…`h`, `i` (properties), `j`, `k`, `m` (+ `n`); body = message body | 0, 10, 11, 12 + `msgId`, `queueId`, `queueOffset` | the client's |
+ * | {@link sendMessage} | 310: `a`…`h`, `i` (properties), `j`, `k`, `m` (+ `l`, `n`); body = message body | 0, 10, 11, 12 + `msgId`, `queueId`, `queueOffset` | the client's |
+ * | {@link sendMessageOneway} | 310 as above, oneway | none | the client's (to hand the frame over) |
  * | {@link sendBatchMessage} | 320: as 310 with `m=true`; body = the elements ({@link MessageBatch}) | as 310; `msgId` = the offset ids, comma-separated | the client's |
  * | {@link pullMessage} | 11: `consumerGroup`, `topic`, `queueId`, `queueOffset`, `maxMsgNums`, `sysFlag` (4), `commitOffset`, `suspendTimeoutMillis`, `subscription` (`*`), `subVersion`, `expressionType` | 0, 19, 20, 21 + offsets; body = stored messages | the client's (suspend + 3 s when long-polling) |
  * | {@link heartbeat} | 34: HeartbeatData JSON body | 0 (the response's version is the broker's) | the client's |
@@ -24,16 +25,16 @@
  * @since 0.1.0
  */
 import { RemotingClient, RemotingCommand, RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
-import { Clock, Effect } from "effect"
-import * as zlib from "node:zlib"
-import { InvalidRequest, MessageDecodeError } from "./ClientError.ts"
-import type { RemoteError, ResponseDecodeError, TopicNotExist } from "./ClientError.ts"
+import { Effect } from "effect"
+import { MessageDecodeError } from "./ClientError.ts"
+import type { InvalidRequest, RemoteError, ResponseDecodeError, TopicNotExist } from "./ClientError.ts"
 import * as Headers from "./Headers.ts"
 import * as Heartbeat from "./Heartbeat.ts"
 import * as Op from "./internal/operation.ts"
+import * as Send from "./internal/send.ts"
 import * as Message from "./Message.ts"
-import * as MessageBatch from "./MessageBatch.ts"
-import * as Properties from "./Properties.ts"
+import type * as MessageBatch from "./MessageBatch.ts"
+import type * as Properties from "./Properties.ts"
 import * as StoredMessage from "./StoredMessage.ts"
 
 /**
@@ -55,7 +56,7 @@ export type BrokerError =
  * @since 0.1.0
  * @category constants
  */
-export const DEFAULT_TOPIC = "TBW102"
+export const DEFAULT_TOPIC: string = Send.DEFAULT_TOPIC
 
 /**
  * The producer group used when none is given.
@@ -63,7 +64,7 @@ export const DEFAULT_TOPIC = "TBW102"
  * @since 0.1.0
  * @category constants
  */
-export const DEFAULT_PRODUCER_GROUP = "DEFAULT_PRODUCER"
+export const DEFAULT_PRODUCER_GROUP: string = Send.DEFAULT_PRODUCER_GROUP
 
 /**
  * The largest message a broker stores by default, and Java's producer sends (4 MiB).
@@ -71,7 +72,7 @@ export const DEFAULT_PRODUCER_GROUP = "DEFAULT_PRODUCER"
  * @since 0.1.0
  * @category constants
  */
-export const MAX_MESSAGE_SIZE = 4 * 1024 * 1024
+export const MAX_MESSAGE_SIZE: number = Send.MAX_MESSAGE_SIZE
 
 /**
  * `PullSysFlag` bits of a pull request.
@@ -98,10 +99,8 @@ export interface CallOptions {
   readonly timeoutMillis?: number | undefined
 }
 
-const invalid = (operation: string, detail: string) => new InvalidRequest({ operation, detail })
-
 // ---------------------------------------------------------------------------------------------
-// sendMessage
+// Sending
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -136,12 +135,12 @@ export interface SendResult {
 }
 
 /**
- * Options of {@link sendMessage}.
+ * Where a send goes, for every kind of send.
  *
  * @since 0.1.0
  * @category models
  */
-export interface SendOptions extends CallOptions {
+export interface SendTarget extends CallOptions {
   /** Default {@link DEFAULT_PRODUCER_GROUP}. */
   readonly producerGroup?: string | undefined
   /** The queue; a negative id (the default, -1) lets the broker pick one. */
@@ -152,6 +151,15 @@ export interface SendOptions extends CallOptions {
   readonly defaultTopic?: string | undefined
   /** Queue count for a topic the broker auto-creates; default 4. */
   readonly defaultTopicQueueNums?: number | undefined
+}
+
+/**
+ * Options of {@link sendMessage} and {@link sendMessageOneway}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SendOptions extends SendTarget {
   /** The client message id to send; by default a new one ({@link Message.makeUniqId}). */
   readonly uniqId?: string | undefined
   /**
@@ -159,27 +167,34 @@ export interface SendOptions extends CallOptions {
    * compresses from 4096; by default nothing is compressed.
    */
   readonly compressOverBytes?: number | undefined
+  /**
+   * Bits OR-ed into the header's sysFlag (`f`): `StoredMessage.SysFlag.TRANSACTION_PREPARED` for
+   * a transaction's half message, or the compression bits of a body the caller compressed itself
+   * (then leave `compressOverBytes` unset).
+   */
+  readonly sysFlag?: number | undefined
+  /**
+   * Properties the system reserves (`TRAN_MSG`, `PGROUP`, `TIMER_DELIVER_MS`, `RETRY_TOPIC`, …),
+   * added after the message's own without the system-name check; a name given here replaces the
+   * message's own (a `UNIQ_KEY` here becomes the message id).
+   */
+  readonly systemProperties?: Properties.Properties | undefined
+  /**
+   * Header `j`, default 0. For a send to a `%RETRY%` topic, the copy's reconsume count (Java takes
+   * it from `RECONSUME_TIME`): the broker moves the message to the DLQ when it exceeds the maximum.
+   */
+  readonly reconsumeTimes?: number | undefined
+  /** Header `l`, not sent by default: the maximum reconsume count for a `%RETRY%` send. */
+  readonly maxReconsumeTimes?: number | undefined
 }
-
-const SEND_STATUS: ReadonlyMap<number, SendStatus> = new Map([
-  [ResponseCode.SUCCESS, "SEND_OK"],
-  [ResponseCode.FLUSH_DISK_TIMEOUT, "FLUSH_DISK_TIMEOUT"],
-  [ResponseCode.FLUSH_SLAVE_TIMEOUT, "FLUSH_SLAVE_TIMEOUT"],
-  [ResponseCode.SLAVE_NOT_AVAILABLE, "SLAVE_NOT_AVAILABLE"]
-])
-
-const compress = (body: Uint8Array): Effect.Effect<Uint8Array, InvalidRequest> =>
-  Effect.try({
-    try: () => zlib.deflateSync(body, { level: 5 }),
-    catch: (error) => invalid("sendMessage", `the body could not be compressed: ${String(error)}`)
-  })
 
 /**
  * Sends one message with SEND_MESSAGE_V2 (short header names, as Java's default producer).
  *
  * The properties (`i`) carry the tags, keys, delay level, `WAIT` (when false), a client message
- * id (`UNIQ_KEY`) and the user properties; the body is sent as given (or ZLIB-compressed, see
- * `compressOverBytes`) and must not be empty (Java refuses empty bodies, and a broker fails on one). `FLUSH_DISK_TIMEOUT`, `FLUSH_SLAVE_TIMEOUT` and `SLAVE_NOT_AVAILABLE`
+ * id (`UNIQ_KEY`), the user properties and any `systemProperties`; the body is sent as given (or
+ * ZLIB-compressed, see `compressOverBytes`) and must not be empty (Java refuses empty bodies, and
+ * a broker fails on one). `FLUSH_DISK_TIMEOUT`, `FLUSH_SLAVE_TIMEOUT` and `SLAVE_NOT_AVAILABLE`
  * are successful sends with that status.
  *
  * @since 0.1.0
@@ -191,76 +206,31 @@ export const sendMessage: (
   options?: SendOptions
 ) => Effect.Effect<SendResult, BrokerError, RemotingClient.RemotingClient> = Effect.fn("Broker.sendMessage")(
   function*(address: string, message: Message.Message, options?: SendOptions) {
-    if (message.topic.length === 0) return yield* invalid("sendMessage", "the topic is empty")
-    // Java's producer refuses empty bodies too; a 5.3.3 broker answers one with a NullPointerException.
-    if (message.body.length === 0) {
-      return yield* invalid("sendMessage", "the body is empty; RocketMQ cannot store a message without a body")
-    }
-    const uniqId = options?.uniqId ?? (yield* Message.makeUniqId)
-    const properties = yield* Message.toProperties(message, uniqId)
-    const encoded = Properties.encodeSync(properties)
-    if (typeof encoded !== "string") return yield* invalid("sendMessage", encoded.message)
-    const threshold = options?.compressOverBytes
-    const compressed = threshold !== undefined && message.body.length >= threshold
-    const body = compressed ? yield* compress(message.body) : message.body
-    const bornTimestamp = yield* Clock.currentTimeMillis
-    const extFields = yield* Op.encodeHeader(Headers.SendMessageRequestHeaderV2, {
-      ...sendHeaderBase(message.topic, options, bornTimestamp),
-      f: compressed ? StoredMessage.SysFlag.COMPRESSED | StoredMessage.SysFlag.COMPRESSION_ZLIB : 0,
-      h: message.flag ?? 0,
-      i: encoded,
-      m: false
-    }, "sendMessage")
-    const request = RemotingCommand.make({ code: RequestCode.SEND_MESSAGE_V2, extFields, body })
-    const { header, ...common } = yield* invokeSend(address, request, message.topic, options)
-    const result: SendResult = {
-      ...common,
-      msgId: uniqId,
-      offsetMsgId: header.msgId,
-      transactionId: header.transactionId
-    }
+    const { request, uniqId } = yield* Send.messageRequest(message, options, "sendMessage")
+    const { header, ...common } = yield* Send.invoke(address, request, message.topic, options?.timeoutMillis)
+    const result: SendResult = { ...common, msgId: uniqId, offsetMsgId: header.msgId, transactionId: header.transactionId }
     return result
   }
 )
 
-/** Sends a SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE request and reads what both results share. */
-const invokeSend = Effect.fnUntraced(function*(
+/**
+ * Sends one message as {@link sendMessage} does, oneway (Java's `sendOneway`): the request is
+ * flagged oneway and no response comes, so nothing is known of the outcome beyond the frame being
+ * handed to the connection. Returns the client message id it was sent with.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const sendMessageOneway: (
   address: string,
-  request: RemotingCommand.RemotingCommand,
-  topic: string,
-  options: CallOptions | undefined
-) {
-  const response = yield* Op.invoke(address, request, options?.timeoutMillis)
-  const status = SEND_STATUS.get(response.code)
-  if (status === undefined) return yield* Op.unexpectedForTopic(address, request, response, topic)
-  const header = yield* Op.decodeHeader(Headers.SendMessageResponseHeader, address, request.code, response)
-  return {
-    header,
-    status,
-    topic,
-    queueId: header.queueId,
-    queueOffset: header.queueOffset,
-    regionId: header.MSG_REGION ?? "DefaultRegion",
-    traceOn: header.TRACE_ON === undefined || header.TRACE_ON.toLowerCase() !== "false"
-  }
-})
-
-/** The V2 send header fields a single send and a batch share. */
-const sendHeaderBase = (topic: string, options: SendOptions | undefined, bornTimestamp: number) => ({
-  a: options?.producerGroup ?? DEFAULT_PRODUCER_GROUP,
-  b: topic,
-  c: options?.defaultTopic ?? DEFAULT_TOPIC,
-  d: options?.defaultTopicQueueNums ?? 4,
-  e: options?.queueId ?? -1,
-  g: bornTimestamp,
-  j: 0,
-  k: false,
-  ...(options?.brokerName !== undefined ? { n: options.brokerName } : {})
-})
-
-// ---------------------------------------------------------------------------------------------
-// sendBatchMessage
-// ---------------------------------------------------------------------------------------------
+  message: Message.Message,
+  options?: SendOptions
+) => Effect.Effect<string, InvalidRequest | RemotingClient.RemotingClientError, RemotingClient.RemotingClient> = Effect
+  .fn("Broker.sendMessageOneway")(function*(address: string, message: Message.Message, options?: SendOptions) {
+    const { request, uniqId } = yield* Send.messageRequest(message, options, "sendMessageOneway")
+    yield* Op.invokeOneway(address, request, options?.timeoutMillis)
+    return uniqId
+  })
 
 /**
  * The outcome of {@link sendBatchMessage}: one result for the whole batch, with every message's
@@ -292,7 +262,7 @@ export interface BatchSendResult {
  * @since 0.1.0
  * @category models
  */
-export interface BatchSendOptions extends Omit<SendOptions, "uniqId" | "compressOverBytes"> {
+export interface BatchSendOptions extends SendTarget {
   /** The client message ids to send, one per message; by default new ones. */
   readonly uniqIds?: ReadonlyArray<string> | undefined
   /**
@@ -330,50 +300,8 @@ export const sendBatchMessage: (
   options?: BatchSendOptions
 ) => Effect.Effect<BatchSendResult, BrokerError, RemotingClient.RemotingClient> = Effect.fn("Broker.sendBatchMessage")(
   function*(address: string, messages: ReadonlyArray<Message.Message>, options?: BatchSendOptions) {
-    yield* MessageBatch.validate(messages)
-    if (options?.uniqIds !== undefined && options.uniqIds.length !== messages.length) {
-      return yield* invalid("sendBatchMessage", `${options.uniqIds.length} uniqIds for ${messages.length} messages; give one per message`)
-    }
-    const msgIds: Array<string> = []
-    const elements: Array<MessageBatch.Element> = []
-    for (const [index, message] of messages.entries()) {
-      const uniqId = options?.uniqIds?.[index] ?? (yield* Message.makeUniqId)
-      msgIds.push(uniqId)
-      const properties = yield* Message.toProperties(message, uniqId).pipe(
-        Effect.mapError((error) => invalid("sendBatchMessage", `message ${index}: ${error.detail}`))
-      )
-      elements.push({ flag: message.flag ?? 0, body: message.body, properties })
-    }
-    const body = yield* MessageBatch.encode(elements).pipe(
-      Effect.mapError((error) => invalid("sendBatchMessage", error.detail))
-    )
-    const maxMessageSize = options?.maxMessageSize ?? MAX_MESSAGE_SIZE
-    if (body.length > maxMessageSize) {
-      return yield* invalid(
-        "sendBatchMessage",
-        `the batch body is ${body.length} bytes, over the ${maxMessageSize}-byte limit; split it into smaller batches`
-      )
-    }
-    const topic = messages[0]!.topic
-    // Brokers up to 5.3.3 append the batch's properties to every element's, and a reader keeps
-    // the last value of a repeated name: a batch UNIQ_KEY (which Java's producer sends) would
-    // become every element's message id when consumed (apache/rocketmq#9416). So it is sent only
-    // when asked for, for topics whose consume queue stores batches whole.
-    const batchProperties = Properties.fromEntries([
-      [Message.PropertyKey.WAIT_STORE_MSG_OK, String(messages[0]!.waitStoreMsgOk ?? true)],
-      ...(options?.batchUniqId !== undefined
-        ? [[Message.PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, options.batchUniqId] as const]
-        : [])
-    ])
-    const extFields = yield* Op.encodeHeader(Headers.SendMessageRequestHeaderV2, {
-      ...sendHeaderBase(topic, options, yield* Clock.currentTimeMillis),
-      f: 0,
-      h: 0,
-      i: yield* Properties.encode(batchProperties).pipe(Effect.mapError((error) => invalid("sendBatchMessage", error.detail))),
-      m: true
-    }, "sendBatchMessage")
-    const request = RemotingCommand.make({ code: RequestCode.SEND_BATCH_MESSAGE, extFields, body })
-    const { header, ...common } = yield* invokeSend(address, request, topic, options)
+    const { request, msgIds } = yield* Send.batchRequest(messages, options)
+    const { header, ...common } = yield* Send.invoke(address, request, messages[0]!.topic, options?.timeoutMillis)
     const result: BatchSendResult = {
       ...common,
       msgIds,

@@ -264,3 +264,87 @@ export const EndTransactionRequestHeader = Header.make("EndTransactionRequestHea
   transactionId: Schema.optionalKey(Schema.String),
   bname: Schema.optionalKey(Schema.String)
 })
+
+// ---------------------------------------------------------------------------------------------
+// Requests a broker sends to a client
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * CHECK_TRANSACTION_STATE (39, broker → producer, oneway): the broker asks a producer of the half
+ * message's group how its transaction ended; the producer answers with END_TRANSACTION, echoing
+ * `tranStateTableOffset` and `commitLogOffset` (those of the broker's re-appended copy, not of the
+ * original send). `topic` is the half topic (`RMQ_SYS_TRANS_HALF_TOPIC`); the body is the half
+ * message in stored format, with its real topic.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const CheckTransactionStateRequestHeader = Header.make("CheckTransactionStateRequestHeader", {
+  topic: Schema.optionalKey(Schema.String),
+  tranStateTableOffset: Header.Long,
+  commitLogOffset: Header.Long,
+  msgId: Schema.optionalKey(Schema.String),
+  transactionId: Schema.optionalKey(Schema.String),
+  offsetMsgId: Schema.optionalKey(Schema.String),
+  bname: Schema.optionalKey(Schema.String)
+})
+
+/**
+ * NOTIFY_CONSUMER_IDS_CHANGED (40, broker → consumer, oneway): the members of `consumerGroup`
+ * changed; every member should rebalance now.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const NotifyConsumerIdsChangedRequestHeader = Header.make("NotifyConsumerIdsChangedRequestHeader", {
+  consumerGroup: Schema.String
+})
+
+/**
+ * RESET_CONSUMER_CLIENT_OFFSET (220, broker → consumer, oneway): move `group`'s position in the
+ * queues of `topic` listed in the body (`ResetOffsetBody`, a map keyed by message queue objects).
+ * `queueId` is -1 and `offset` absent when the body lists the queues; `timestamp` is the time the
+ * offsets were searched for.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const ResetOffsetRequestHeader = Header.make("ResetOffsetRequestHeader", {
+  topic: Schema.String,
+  group: Schema.String,
+  queueId: Header.Int,
+  offset: Schema.optionalKey(Header.Long),
+  timestamp: Header.LongNumber,
+  isForce: Header.Boolean
+})
+
+/**
+ * GET_CONSUMER_RUNNING_INFO (307, broker → consumer, on behalf of an admin tool): describe
+ * `consumerGroup` as client `clientId` runs it (`ConsumerRunningInfo` JSON body in the answer).
+ * Java always sends `jstackEnable`; it is read as optional.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const GetConsumerRunningInfoRequestHeader = Header.make("GetConsumerRunningInfoRequestHeader", {
+  consumerGroup: Schema.String,
+  clientId: Schema.String,
+  jstackEnable: Schema.optionalKey(Header.Boolean)
+})
+
+/**
+ * CONSUME_MESSAGE_DIRECTLY (309, broker → consumer, on behalf of an admin tool): run the
+ * consumer's handler once on the message in the body (stored format) and report the result.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const ConsumeMessageDirectlyResultRequestHeader = Header.make("ConsumeMessageDirectlyResultRequestHeader", {
+  consumerGroup: Schema.String,
+  clientId: Schema.optionalKey(Schema.String),
+  msgId: Schema.optionalKey(Schema.String),
+  brokerName: Schema.optionalKey(Schema.String),
+  topic: Schema.optionalKey(Schema.String),
+  topicSysFlag: Schema.optionalKey(Header.Int),
+  groupSysFlag: Schema.optionalKey(Header.Int)
+})

@@ -391,3 +391,71 @@ describe("Broker.sendBatchMessage", () => {
       assert.strictEqual(fake.sent.length, 0)
     }))
 })
+
+describe("Broker.sendMessage for producers and consumers", () => {
+  const sendHeader = { msgId: "7F00000100002A9F0000000000000000", queueId: "0", queueOffset: "3" }
+
+  it.effect("sends a transaction's half message: sysFlag bits OR-ed into f, system properties after the message's own", () =>
+    Effect.gen(function*() {
+      const fake = Fake.make(Fake.answer(0, { extFields: { ...sendHeader, transactionId: "U" } }))
+      const result = yield* Broker.sendMessage(BROKER, Message.make("T", "x", { tags: "a" }), {
+        uniqId: "U",
+        producerGroup: "tx",
+        sysFlag: StoredMessage.SysFlag.TRANSACTION_PREPARED,
+        systemProperties: Properties.fromEntries([["TRAN_MSG", "true"], ["PGROUP", "tx"]])
+      }).pipe(Effect.provide(fake.layer))
+      expect(ext(fake.sent[0]!.request)).toMatchObject({
+        a: "tx",
+        f: "4",
+        i: "TAGS\u0001a\u0002UNIQ_KEY\u0001U\u0002TRAN_MSG\u0001true\u0002PGROUP\u0001tx\u0002"
+      })
+      expect([result.msgId, result.transactionId]).toEqual(["U", "U"])
+    }))
+
+  it.effect("keeps the caller's sysFlag bits when it compresses, and a UNIQ_KEY among the system properties becomes the message id", () =>
+    Effect.gen(function*() {
+      const fake = Fake.make(Fake.answer(0, { extFields: sendHeader }))
+      const result = yield* Broker.sendMessage(BROKER, Message.make("T", new Uint8Array(5000)), {
+        compressOverBytes: 4096,
+        sysFlag: StoredMessage.SysFlag.TRANSACTION_PREPARED,
+        systemProperties: Properties.fromEntries([["UNIQ_KEY", "MINE"]])
+      }).pipe(Effect.provide(fake.layer))
+      assert.strictEqual(ext(fake.sent[0]!.request)["f"], String(0x4 | 0x1 | 0x300))
+      assert.strictEqual(result.msgId, "MINE")
+    }))
+
+  it.effect("sends the reconsume count (j) and the maximum (l) of a copy to a retry topic", () =>
+    Effect.gen(function*() {
+      const fake = Fake.make(Fake.answer(0, { extFields: sendHeader }))
+      yield* Broker.sendMessage(BROKER, Message.make("%RETRY%g", "x"), { reconsumeTimes: 3, maxReconsumeTimes: 16 })
+        .pipe(Effect.provide(fake.layer))
+      expect(ext(fake.sent[0]!.request)).toMatchObject({ b: "%RETRY%g", j: "3", l: "16" })
+    }))
+
+  it.effect("sendMessageOneway sends the same request oneway and returns the message id", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(1764028800000)
+      const fake = Fake.make(Fake.answer(0, { extFields: sendHeader }))
+      const id = yield* Broker.sendMessageOneway(BROKER, Message.make("T", "x"), { uniqId: "U", queueId: 1, timeoutMillis: 50 })
+        .pipe(Effect.provide(fake.layer))
+      assert.strictEqual(id, "U")
+      expect(fake.sent.map((s) => [s.request.code, s.oneway, s.timeoutMillis])).toEqual([[310, true, 50]])
+      expect(ext(fake.sent[0]!.request)).toEqual({
+        a: "DEFAULT_PRODUCER",
+        b: "T",
+        c: "TBW102",
+        d: "4",
+        e: "1",
+        f: "0",
+        g: "1764028800000",
+        h: "0",
+        i: "UNIQ_KEY\u0001U\u0002",
+        j: "0",
+        k: "false",
+        m: "false"
+      })
+      const refused = yield* Effect.flip(Broker.sendMessageOneway(BROKER, Message.make("T", new Uint8Array(0))).pipe(Effect.provide(fake.layer)))
+      expect(refused).toMatchObject({ _tag: "InvalidRequest", operation: "sendMessageOneway" })
+      assert.strictEqual(fake.sent.length, 1)
+    }))
+})

@@ -1,10 +1,10 @@
 /**
  * The producer's broker operations against a real Apache RocketMQ 5.3.3: SEND_BATCH_MESSAGE,
- * END_TRANSACTION (commit and rollback of half messages) and UNREGISTER_CLIENT.
+ * oneway sends, END_TRANSACTION (commit and rollback of half messages) and UNREGISTER_CLIENT.
  */
-import { Broker, ClientError, Headers, Heartbeat, Message, Offsets, Properties, StoredMessage, Transaction } from "@effect-rocketmq/client"
+import { Broker, ClientError, Heartbeat, Message, Offsets, Properties, StoredMessage, Transaction } from "@effect-rocketmq/client"
 import { assert, describe, expect, it } from "@effect/vitest"
-import { RemotingClient, RemotingCommand, RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
+import { RemotingClient } from "@effect-rocketmq/remoting"
 import { Effect } from "effect"
 import { BROKER_NAME, cluster, createTopic, poll, runId, skipReason } from "./support.ts"
 
@@ -31,35 +31,16 @@ const pullAll = (broker: string, topic: string, queueId: number, count: number, 
   })
 
 /**
- * Sends a transaction's half message as Java's producer does (SEND_MESSAGE_V2 with `TRAN_MSG` and
- * `PGROUP` properties and sysFlag TRANSACTION_PREPARED): the Producer builds on this; here it is
- * spelled out so END_TRANSACTION can be tested alone.
+ * Sends a transaction's half message as Java's producer does: SEND_MESSAGE_V2 with the `TRAN_MSG`
+ * and `PGROUP` properties and sysFlag TRANSACTION_PREPARED.
  */
 const sendHalf = (broker: string, topic: string, group: string, body: string) =>
-  Effect.gen(function*() {
-    const uniqId = yield* Message.makeUniqId
-    const properties = Properties.fromEntries([["TRAN_MSG", "true"], ["PGROUP", group], ["UNIQ_KEY", uniqId]])
-    const extFields = yield* Headers.SendMessageRequestHeaderV2.encode({
-      a: group,
-      b: topic,
-      c: "TBW102",
-      d: 4,
-      e: 0,
-      f: StoredMessage.SysFlag.TRANSACTION_PREPARED,
-      g: Date.now(),
-      h: 0,
-      i: yield* Properties.encode(properties),
-      j: 0,
-      k: false,
-      m: false,
-      n: BROKER_NAME
-    })
-    const response = yield* RemotingClient.RemotingClient.use((client) =>
-      client.invoke(broker, RemotingCommand.make({ code: RequestCode.SEND_MESSAGE_V2, extFields, body: new TextEncoder().encode(body) }))
-    )
-    assert.strictEqual(response.code, ResponseCode.SUCCESS, response.remark)
-    const header = yield* Headers.SendMessageResponseHeader.decode(response.extFields)
-    return { uniqId, ...header }
+  Broker.sendMessage(broker, Message.make(topic, body), {
+    queueId: 0,
+    producerGroup: group,
+    brokerName: BROKER_NAME,
+    sysFlag: StoredMessage.SysFlag.TRANSACTION_PREPARED,
+    systemProperties: Properties.fromEntries([["TRAN_MSG", "true"], ["PGROUP", group]])
   })
 
 /** The number of END_TRANSACTION outcomes the broker has recorded (its op-half queue's max offset). */
@@ -131,18 +112,18 @@ describe.skipIf(real === undefined)(`producer operations against a real broker${
       const topic = `OpsTx_${runId()}`
       const group = `ops_tx_${runId()}`
       yield* createTopic(broker, topic)
-      const endFor = (half: { uniqId: string; queueOffset: bigint; msgId: string; transactionId?: string | undefined }) => ({
+      const endFor = (half: Broker.SendResult) => ({
         producerGroup: group,
         topic,
         brokerName: BROKER_NAME,
         tranStateTableOffset: half.queueOffset,
-        commitLogOffset: StoredMessage.parseOffsetMsgId(half.msgId)!.commitLogOffset,
-        msgId: half.uniqId,
+        commitLogOffset: StoredMessage.parseOffsetMsgId(half.offsetMsgId)!.commitLogOffset,
+        msgId: half.msgId,
         transactionId: half.transactionId
       })
 
       const committed = yield* sendHalf(broker, topic, group, "commit me")
-      assert.strictEqual(committed.transactionId, committed.uniqId, "the broker names the transaction by the UNIQ_KEY")
+      assert.strictEqual(committed.transactionId, committed.msgId, "the broker names the transaction by the UNIQ_KEY")
       // A half message is invisible in its topic.
       yield* Effect.sleep("300 millis")
       assert.strictEqual(yield* Offsets.getMaxOffset(broker, { topic, queueId: 0 }), 0n)
@@ -151,7 +132,7 @@ describe.skipIf(real === undefined)(`producer operations against a real broker${
       const [message] = yield* pullAll(broker, topic, 0, 1)
       assert.isDefined(message, "the committed message arrives in its topic")
       assert.strictEqual(new TextDecoder().decode(message!.body), "commit me")
-      assert.strictEqual(message!.msgId, committed.uniqId)
+      assert.strictEqual(message!.msgId, committed.msgId)
       assert.strictEqual(message!.sysFlag & 0xc, StoredMessage.SysFlag.TRANSACTION_COMMIT)
       const opsAfterCommit = yield* poll(10, opCount(broker), (n) => n > opsBefore)
       assert.isAbove(Number(opsAfterCommit), Number(opsBefore), "the broker recorded the commit")
@@ -176,5 +157,15 @@ describe.skipIf(real === undefined)(`producer operations against a real broker${
       yield* Broker.heartbeat(broker, data)
       yield* Broker.unregisterClient(broker, { clientID, producerGroup })
       yield* Broker.unregisterClient(broker, { clientID: `${clientID}_never`, producerGroup })
+    }).pipe(Effect.provide(clientLayer())))
+
+  it.live("a oneway send is stored, under the message id it returns", () =>
+    Effect.gen(function*() {
+      const broker = real!.brokerAddr
+      const topic = `OpsOneway_${runId()}`
+      yield* createTopic(broker, topic)
+      const id = yield* Broker.sendMessageOneway(broker, Message.make(topic, "no answer", { tags: "ow" }), { queueId: 3 })
+      const [message] = yield* pullAll(broker, topic, 3, 1)
+      expect([message?.msgId, Message.tagsOf(message!), new TextDecoder().decode(message!.body)]).toEqual([id, "ow", "no answer"])
     }).pipe(Effect.provide(clientLayer())))
 })

@@ -81,7 +81,7 @@ export const createTopic = (
   topic: string
 ): Effect.Effect<RouteData.TopicRouteData, Broker.BrokerError | NameServer.NameServerError, RemotingClient.RemotingClient> =>
   Effect.gen(function*() {
-    yield* Admin.createTopic(broker, topic, { queueNums: 4 })
+    yield* Admin.createTopic(broker, topic, { queueNums: 4, timeoutMillis: 10_000 })
     const route = yield* poll(10, Effect.result(NameServer.getRouteInfoByTopic(topic)), (r) => r._tag === "Success")
     assert.strictEqual(route._tag, "Success", `the route of ${topic} within 10 s`)
     return yield* Effect.fromResult(route)

@@ -46,7 +46,8 @@ const advice = (responseCode: number): string => {
     case ResponseCode.MESSAGE_ILLEGAL:
       return "Check the topic name, the body size (at most 4 MiB by default) and the properties."
     case ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST:
-      return "Create the consumer group first, or enable autoCreateSubscriptionGroup on the broker."
+      return "Create the consumer group first (Admin.createSubscriptionGroup, or `rmq group create`), or enable " +
+        "autoCreateSubscriptionGroup on the broker."
     case ResponseCode.SUBSCRIPTION_NOT_EXIST:
     case ResponseCode.SUBSCRIPTION_NOT_LATEST:
       return "Send the subscription with the pull (sysFlag bit 4), or register it with a heartbeat first."

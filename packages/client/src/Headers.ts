@@ -265,6 +265,35 @@ export const EndTransactionRequestHeader = Header.make("EndTransactionRequestHea
   bname: Schema.optionalKey(Schema.String)
 })
 
+/**
+ * GET_CONSUMER_LIST_BY_GROUP (38) request.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const GetConsumerListByGroupRequestHeader = Header.make("GetConsumerListByGroupRequestHeader", {
+  consumerGroup: Schema.String
+})
+
+/**
+ * CONSUMER_SEND_MSG_BACK (36) request. `offset` is the message's commit-log offset; `delayLevel`
+ * -1 means straight to the DLQ and 0 lets the broker choose; `unitMode` is a Java primitive,
+ * always sent; `maxReconsumeTimes` is honoured when the request's version is at least 121 (3.4.9).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const ConsumerSendMsgBackRequestHeader = Header.make("ConsumerSendMsgBackRequestHeader", {
+  offset: Header.Long,
+  group: Schema.String,
+  delayLevel: Header.Int,
+  originMsgId: Schema.optionalKey(Schema.String),
+  originTopic: Schema.optionalKey(Schema.String),
+  unitMode: Header.Boolean,
+  maxReconsumeTimes: Schema.optionalKey(Header.Int),
+  bname: Schema.optionalKey(Schema.String)
+})
+
 // ---------------------------------------------------------------------------------------------
 // Requests a broker sends to a client
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
  * Each is an Effect that needs a {@link RemotingClient.RemotingClient} and takes the broker's
  * `host:port` first; the broker must be the master of the queue's broker group (as Java asks).
  * Codes other than the answers listed are typed errors ({@link TopicNotExist} for 17,
- * {@link RemoteError} otherwise). Default timeouts are Java's for the same call.
+ * {@link RemoteError} otherwise). Default timeouts are Java's for the same call. A 5.3.3 broker
+ * does not check the topic of the min, max and search queries: a queue it does not have answers 0.
  *
  * | operation | request code and fields | answer | default timeout |
  * | --- | --- | --- | --- |
@@ -96,8 +97,10 @@ export const getMinOffset: (
 )
 
 /**
- * Which offset {@link searchOffsetByTimestamp} answers when several messages have the same store
- * time: the first (`LOWER`, Java's default) or the last (`UPPER`).
+ * Which offset {@link searchOffsetByTimestamp} answers: `LOWER` (Java's default) the first message
+ * stored at or after the time, `UPPER` the last one stored at or before it. They differ when
+ * several messages share the store time (first or last of them) and when none has it (the next
+ * message after, or the last one before).
  *
  * @since 0.1.0
  * @category models
@@ -117,9 +120,10 @@ export interface SearchOffsetOptions extends CallOptions {
 
 /**
  * The offset of the first message of a queue stored at or after `timestamp` (milliseconds since
- * the epoch), by store time (SEARCH_OFFSET_BY_TIMESTAMP); a consumer starting "from a timestamp"
- * asks this. Past the last message it answers the max offset; before the first, the min offset.
- * Java's timeout, 6 s, by default.
+ * the epoch, compared with the broker's store times), by SEARCH_OFFSET_BY_TIMESTAMP; a consumer
+ * starting "from a timestamp" asks this (see {@link BoundaryType} for `UPPER`). Past the last
+ * message it answers the max offset; before the first, the min offset. Java's timeout, 6 s, by
+ * default.
  *
  * @since 0.1.0
  * @category operations

@@ -14,6 +14,9 @@ export * as Broker from "./Broker.ts"
 export * as ClientError from "./ClientError.ts"
 
 /** @since 0.1.0 */
+export * as ConsumerGroup from "./ConsumerGroup.ts"
+
+/** @since 0.1.0 */
 export * as FastJson from "./FastJson.ts"
 
 /** @since 0.1.0 */

@@ -59,3 +59,49 @@ describe("Admin.createTopic", () => {
       expect(error.message).toContain(BROKER)
     }))
 })
+
+describe("Admin.createSubscriptionGroup", () => {
+  it.effect("sends 200 with the whole SubscriptionGroupConfig JSON, Java's defaults filled in, within 5 s", () =>
+    Effect.gen(function*() {
+      const fake = Fake.make(Fake.answer(0))
+      yield* Admin.createSubscriptionGroup(BROKER, "cg").pipe(Effect.provide(fake.layer))
+      const { request, timeoutMillis } = fake.sent[0]!
+      expect([request.code, timeoutMillis, { ...request.extFields }]).toEqual([200, 5000, {}])
+      expect(JSON.parse(new TextDecoder().decode(request.body))).toEqual({
+        groupName: "cg",
+        consumeEnable: true,
+        consumeFromMinEnable: true,
+        consumeBroadcastEnable: true,
+        consumeMessageOrderly: false,
+        retryQueueNums: 1,
+        retryMaxTimes: 16,
+        brokerId: 0,
+        whichBrokerWhenConsumeSlowly: 1,
+        notifyConsumerIdsChangedEnable: true,
+        groupSysFlag: 0,
+        consumeTimeoutMinute: 15
+      })
+    }))
+
+  it.effect("takes settings over the defaults and refuses an empty name or a fractional count before sending", () =>
+    Effect.gen(function*() {
+      const fake = Fake.make(Fake.answer(0))
+      yield* Admin.createSubscriptionGroup(BROKER, "cg", { settings: { retryMaxTimes: 3, consumeMessageOrderly: true, attributes: { a: "b" } } })
+        .pipe(Effect.provide(fake.layer))
+      expect(JSON.parse(new TextDecoder().decode(fake.sent[0]!.request.body))).toMatchObject({
+        retryMaxTimes: 3,
+        consumeMessageOrderly: true,
+        attributes: { a: "b" }
+      })
+      const empty = yield* Effect.flip(Admin.createSubscriptionGroup(BROKER, "").pipe(Effect.provide(fake.layer)))
+      expect(empty).toMatchObject({ _tag: "InvalidRequest", operation: "createSubscriptionGroup" })
+      const fractional = yield* Effect.flip(Admin.createSubscriptionGroup(BROKER, "cg", { settings: { retryMaxTimes: 1.5 } }).pipe(Effect.provide(fake.layer)))
+      expect(fractional).toMatchObject({ _tag: "InvalidRequest", operation: "createSubscriptionGroup" })
+      assert.strictEqual(fake.sent.length, 1)
+      const refused = yield* Effect.flip(Admin.createSubscriptionGroup(BROKER, "cg").pipe(
+        Effect.provide(Fake.make(Fake.answer(16, { remark: "no permission" })).layer)
+      ))
+      expect(refused).toMatchObject({ _tag: "RemoteError", requestName: "UPDATE_AND_CREATE_SUBSCRIPTIONGROUP", responseName: "NO_PERMISSION" })
+    }))
+})
+

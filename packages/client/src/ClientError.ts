@@ -375,3 +375,60 @@ export const fromResponse = (
  * @category models
  */
 export type OperationError = RemoteError | TopicNotExist | ResponseDecodeError | InvalidRequest
+
+/**
+ * No usable route for a topic: the name servers know none (and the `TBW102` template route the
+ * broker auto-creates topics from is missing too), or the route has no writable queue on a
+ * master. Nothing was sent. Retryable: the topic may be created, or a broker may come back.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NoRouteInfo extends Schema.TaggedError<NoRouteInfo>()("NoRouteInfo", {
+  topic: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `No route for topic ${JSON.stringify(this.topic)}: ${this.detail}. Create the topic on a broker (or ` +
+      "enable autoCreateTopicEnable), check that its brokers are up and writable, and that the name server " +
+      "addresses are right."
+  }
+
+  /** The topic may get a route later (created, broker back). */
+  get isRetryable(): boolean {
+    return true
+  }
+
+  /** Nothing was sent to a broker. */
+  get mayHaveReachedPeer(): boolean {
+    return false
+  }
+}
+
+/**
+ * A producer or consumer group registered twice on one client instance (Java: "The producer group
+ * has been created before"). Brokers know a client by its id, and one id holds each group once.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class GroupAlreadyRegistered extends Schema.TaggedError<GroupAlreadyRegistered>()("GroupAlreadyRegistered", {
+  role: Schema.Literals(["producer", "consumer"]),
+  group: Schema.String,
+  clientId: Schema.String
+}) {
+  override get message(): string {
+    return `The ${this.role} group ${JSON.stringify(this.group)} is already registered on client ${this.clientId}: ` +
+      `a group can have one ${this.role} per client instance. Share the existing one, or use another group name.`
+  }
+
+  /** Registering again succeeds only once the other registration is released. */
+  get isRetryable(): boolean {
+    return false
+  }
+
+  /** Registration is local. */
+  get mayHaveReachedPeer(): boolean {
+    return false
+  }
+}

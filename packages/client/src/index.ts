@@ -14,6 +14,9 @@ export * as Broker from "./Broker.ts"
 export * as ClientError from "./ClientError.ts"
 
 /** @since 0.1.0 */
+export * as ClientInstance from "./ClientInstance.ts"
+
+/** @since 0.1.0 */
 export * as ConsumerGroup from "./ConsumerGroup.ts"
 
 /** @since 0.1.0 */
@@ -30,6 +33,9 @@ export * as Message from "./Message.ts"
 
 /** @since 0.1.0 */
 export * as MessageBatch from "./MessageBatch.ts"
+
+/** @since 0.1.0 */
+export * as MessageQueue from "./MessageQueue.ts"
 
 /** @since 0.1.0 */
 export * as NameServer from "./NameServer.ts"

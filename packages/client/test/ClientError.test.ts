@@ -42,6 +42,13 @@ describe("ClientError: classification", () => {
     const exported = Object.values(ClientError).filter((value) =>
       typeof value === "function" && value.prototype instanceof Error
     )
-    expect(exported.length).toBe(cases.length + 2)
+    expect(exported.length).toBe(cases.length + 4)
+  })
+
+  it("a missing route is retryable and sent nothing; a group registered twice is neither", () => {
+    const noRoute = new ClientError.NoRouteInfo({ topic: "T", detail: "d" })
+    expect([noRoute.isRetryable, noRoute.mayHaveReachedPeer]).toEqual([true, false])
+    const twice = new ClientError.GroupAlreadyRegistered({ role: "producer", group: "G", clientId: "c" })
+    expect([twice.isRetryable, twice.mayHaveReachedPeer]).toEqual([false, false])
   })
 })

@@ -246,9 +246,18 @@ export interface Broker {
   readonly stop: Effect.Effect<void>
   /** Starts it again with its messages, topics, groups and offsets (fails when its port is taken). */
   readonly start: Effect.Effect<void, RemotingServer.ServerListenError>
+  /** The broker's own processors by request code. */
   readonly processors: ReadonlyMap<number, Handler>
-  /** Dispatches by code; an unknown code is answered REQUEST_CODE_NOT_SUPPORTED (3) as Java does. */
+  /**
+   * Dispatches by code, overrides first; an unknown code is answered REQUEST_CODE_NOT_SUPPORTED (3)
+   * as Java does. Every transport goes through it.
+   */
   readonly handle: Handler
+  /**
+   * Answers `code` with `handler` instead of the broker's own processor (a fault to script, a
+   * request to record before calling `processors.get(code)`); `undefined` restores the processor.
+   */
+  readonly override: (code: number, handler: Handler | undefined) => void
   readonly topics: () => ReadonlyArray<TopicConfig>
   readonly topic: (topic: string) => TopicConfig | undefined
   /** Messages in a queue (its max offset). */

@@ -58,8 +58,10 @@ export interface Broker {
   readonly name: string
   readonly parts: Parts.Parts
   readonly processors: ReadonlyMap<number, Handler>
-  /** Dispatches by code; an unknown code is answered REQUEST_CODE_NOT_SUPPORTED as Java does. */
+  /** Dispatches by code (overrides first); an unknown code is answered REQUEST_CODE_NOT_SUPPORTED as Java does. */
   readonly handle: Handler
+  /** Answers `code` with `handler` instead of the broker's own processor; `undefined` restores it. */
+  readonly override: (code: number, handler: Handler | undefined) => void
   readonly address: () => string
   readonly setAddress: (address: string) => void
   readonly isRunning: () => boolean
@@ -221,11 +223,18 @@ export const make = (config: BrokerConfig): Broker => {
     return Scope.close(current.scope, Exit.void)
   })
 
+  const overrides = new Map<number, Handler>()
+  const own = dispatch(processors)
+
   return {
     name: config.name,
     parts,
     processors,
-    handle: dispatch(processors),
+    handle: (request, context) => (overrides.get(request.code) ?? own)(request, context),
+    override: (code, handler) => {
+      if (handler === undefined) overrides.delete(code)
+      else overrides.set(code, handler)
+    },
     address: () => address,
     setAddress: (next) => {
       if (running) config.nameServer.unregister(config.name)

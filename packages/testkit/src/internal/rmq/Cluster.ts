@@ -78,6 +78,7 @@ const view = (broker: Broker.Broker): Public.Broker => {
     start: broker.start,
     processors: broker.processors,
     handle: broker.handle,
+    override: broker.override,
     topics: () => parts.topics.all(),
     topic: (topic) => parts.topics.get(topic),
     queueSize: (topic, queueId) => Number(parts.store.maxOffset(topic, queueId)),

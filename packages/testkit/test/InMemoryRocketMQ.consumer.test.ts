@@ -165,7 +165,7 @@ describe("InMemoryRocketMQ consumer features", () => {
       )
       yield* call(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, undefined, json({ groupName: "g" }))
       yield* Offsets.updateConsumerOffset(BROKER, { consumerGroup: "g", topic: "T", queueId: 0, commitOffset: 2n }).pipe(provide)
-      const reset = yield* call(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic: "T", group: "g", timestamp: "1500", isForce: "true" })
+      const reset = yield* call(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic: "T", group: "g", queueId: "-1", timestamp: "1500", isForce: "true" })
       expect([reset.code, text(reset.body)]).toEqual([
         0,
         `{"offsetTable":{{"brokerName":"broker-a","queueId":0,"topic":"T"}:1,{"brokerName":"broker-a","queueId":1,"topic":"T"}:0}}`
@@ -177,19 +177,19 @@ describe("InMemoryRocketMQ consumer features", () => {
       expect(pulled).toMatchObject({ _tag: "OffsetIllegal", nextBeginOffset: 1n })
       const taken = yield* call(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: "g", topic: "T", queueId: "0", commitOffset: "2" })
       expect([taken.code, taken.remark]).toEqual([0, undefined])
-      const noTopic = yield* call(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic: "X", group: "g", timestamp: "0", isForce: "true" })
+      const noTopic = yield* call(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic: "X", group: "g", queueId: "-1", timestamp: "0", isForce: "true" })
       expect([noTopic.code, noTopic.remark]).toEqual([17, "Topic X does not exist"])
-      const noGroup = yield* call(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic: "T", group: "nope", timestamp: "0", isForce: "true" })
+      const noGroup = yield* call(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic: "T", group: "nope", queueId: "-1", timestamp: "0", isForce: "true" })
       expect([noGroup.code, noGroup.remark]).toEqual([26, "Group nope does not exist"])
     }))
 
   it.effect("sends RESET_CONSUMER_CLIENT_OFFSET (220) to every member when the broker does not reset offsets itself", () =>
     Effect.gen(function*() {
       const { rmq, call, provide } = yield* setup({ useServerSideResetOffset: false })
-      const noMembers = yield* call(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic: "T", group: "g", timestamp: "-1", isForce: "true" })
+      const noMembers = yield* call(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic: "T", group: "g", queueId: "-1", timestamp: "-1", isForce: "true" })
       expect(noMembers.remark).toBe("THe consumer group <g> not exist")
       yield* Effect.forEach([0, 1], (queueId) => Broker.pullMessage(BROKER, { consumerGroup: "g", topic: "T", queueId, queueOffset: 0n, commitOffset: 0n }).pipe(provide))
-      const offline = yield* call(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic: "T", group: "g", timestamp: "-1", isForce: "true" })
+      const offline = yield* call(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic: "T", group: "g", queueId: "-1", timestamp: "-1", isForce: "true" })
       expect([offline.code, offline.remark]).toEqual([206, "Consumer not online, so can not reset offset, Group: g Topic: T Timestamp: -1"])
       const received = yield* Queue.unbounded<RemotingCommand.RemotingCommand>()
       const handler: Channel.RequestHandlerShape = { handle: (request) => Effect.as(Queue.offer(received, request), undefined) }
@@ -207,7 +207,7 @@ describe("InMemoryRocketMQ consumer features", () => {
         }]
       }).pipe(Effect.provide(Layer.succeed(RemotingClient.RemotingClient, member)))
       yield* Queue.take(received) // NOTIFY_CONSUMER_IDS_CHANGED for joining
-      const reset = yield* call(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic: "T", group: "g", timestamp: "-1", isForce: "true" })
+      const reset = yield* call(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic: "T", group: "g", queueId: "-1", timestamp: "-1", isForce: "true" })
       assert.strictEqual(reset.code, 0)
       const told = yield* Queue.take(received)
       expect([told.code, RemotingCommand.isOneway(told), { ...told.extFields }, text(told.body)]).toEqual([

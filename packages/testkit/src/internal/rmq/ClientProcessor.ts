@@ -16,7 +16,6 @@ import type { ClientChannel, Handler } from "../../InMemoryRocketMQ.ts"
 import type * as Clients from "./Clients.ts"
 import * as Parts from "./Parts.ts"
 import * as Channels from "./Channels.ts"
-import * as Requests from "./requests.ts"
 import * as Wire from "./wire.ts"
 
 /** The connection a request came on; requests handled without a transport share one that refuses requests. */
@@ -71,7 +70,7 @@ export const make = (parts: Parts.Parts): Parts.Processors => {
       }))
 
   const consumerList: Handler = (request) =>
-    Wire.withHeader(Requests.GetConsumerListByGroupRequestHeader, request, (header) =>
+    Wire.withHeader(Headers.GetConsumerListByGroupRequestHeader, request, (header) =>
       Effect.sync(() => {
         const group = parts.clients.consumer(header.consumerGroup)
         const ids = group === undefined ? [] : [...group.members.values()].map((member) => member.clientId)

@@ -14,14 +14,14 @@
  * group, which must have a stored offset for each queue and at least one member online
  * (CONSUMER_NOT_ONLINE otherwise). Its clients then move their offsets.
  */
+import { Headers } from "@effect-rocketmq/client"
 import { RemotingCommand, RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
 import { Effect } from "effect"
 import type { Handler } from "../../InMemoryRocketMQ.ts"
 import type * as Parts from "./Parts.ts"
-import * as Requests from "./requests.ts"
 import * as Wire from "./wire.ts"
 
-type ResetHeader = typeof Requests.ResetOffsetRequestHeader.schema.Type
+type ResetHeader = typeof Headers.ResetOffsetRequestHeader.schema.Type
 
 /** `ResetOffsetBody`: `{"offsetTable":{{"brokerName":…,"queueId":…,"topic":…}:offset,…}}`. */
 const resetBody = (parts: Parts.Parts, topic: string, offsets: ReadonlyArray<readonly [number, bigint]>) =>
@@ -40,7 +40,7 @@ const serverSide = (parts: Parts.Parts, request: RemotingCommand.RemotingCommand
     return Wire.respond(request, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `Group ${header.group} does not exist`)
   }
   const offsets: Array<readonly [number, bigint]> = []
-  const queueId = header.queueId ?? -1
+  const queueId = header.queueId
   if (queueId >= 0) {
     const offset = header.offset
     if (offset !== undefined && offset !== -1n) {
@@ -78,7 +78,7 @@ const throughClients = (parts: Parts.Parts, request: RemotingCommand.RemotingCom
         return Wire.respond(request, ResponseCode.SYSTEM_ERROR, `THe consumer group <${header.group}> not exist`)
       }
       const at = offsetAt(parts, header.topic, i, header.timestamp)
-      offsets.push([i, header.isForce === true || at < consumerOffset ? at : consumerOffset])
+      offsets.push([i, header.isForce || at < consumerOffset ? at : consumerOffset])
     }
     const members = [...(parts.clients.consumer(header.group)?.members.values() ?? [])]
     if (members.length === 0) {
@@ -89,9 +89,18 @@ const throughClients = (parts: Parts.Parts, request: RemotingCommand.RemotingCom
       )
     }
     const body = resetBody(parts, header.topic, offsets)
+    // Java's request names the topic, group and time; queueId and isForce keep their defaults.
+    // (These values always encode: the schema cannot refuse them.)
+    const extFields = yield* Headers.ResetOffsetRequestHeader.encode({
+      topic: header.topic,
+      group: header.group,
+      queueId: -1,
+      timestamp: header.timestamp,
+      isForce: false
+    }).pipe(Effect.orDie)
     const reset = RemotingCommand.make({
       code: RequestCode.RESET_CONSUMER_CLIENT_OFFSET,
-      extFields: { topic: header.topic, group: header.group, queueId: "-1", timestamp: String(header.timestamp), isForce: "false" },
+      extFields,
       body: new TextEncoder().encode(body)
     })
     yield* Effect.forEach(members, (member) =>
@@ -103,7 +112,7 @@ const throughClients = (parts: Parts.Parts, request: RemotingCommand.RemotingCom
 
 export const make = (parts: Parts.Parts): Parts.Processors => {
   const reset: Handler = (request) =>
-    Wire.withHeader(Requests.ResetOffsetRequestHeader, request, (header) =>
+    Wire.withHeader(Headers.ResetOffsetRequestHeader, request, (header) =>
       parts.settings.useServerSideResetOffset
         ? Effect.sync(() => serverSide(parts, request, header))
         : throughClients(parts, request, header))

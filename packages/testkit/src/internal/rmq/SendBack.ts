@@ -13,12 +13,12 @@
  * message id stays the same across retries.
  */
 
+import { Headers } from "@effect-rocketmq/client"
 import { RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
 import { Clock, Effect } from "effect"
 import type { Handler } from "../../InMemoryRocketMQ.ts"
 import type * as Parts from "./Parts.ts"
 import * as Put from "./Put.ts"
-import * as Requests from "./requests.ts"
 import * as Wire from "./wire.ts"
 
 /** Request version from which the broker reads `maxReconsumeTimes` (V3_4_9). */
@@ -27,7 +27,7 @@ const VERSION_WITH_MAX_RECONSUME_TIMES = 121
 export const make = (parts: Parts.Parts): Parts.Processors => {
   let nextQueue = 0
   const sendBack: Handler = (request) =>
-    Wire.withHeader(Requests.ConsumerSendMsgBackRequestHeader, request, (header) =>
+    Wire.withHeader(Headers.ConsumerSendMsgBackRequestHeader, request, (header) =>
       Effect.gen(function*() {
         const group = parts.groups.find(header.group)
         if (group === undefined) {

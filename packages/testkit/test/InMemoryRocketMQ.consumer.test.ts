@@ -1,5 +1,5 @@
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Admin, Broker, Heartbeat, Message, Offsets, type StoredMessage } from "@effect-rocketmq/client"
+import { Admin, Broker, Heartbeat, Message, Offsets, StoredMessage } from "@effect-rocketmq/client"
 import { type Channel, RemotingClient, RemotingCommand, RequestCode } from "@effect-rocketmq/remoting"
 import { Clock, Effect, Fiber, Layer, Queue } from "effect"
 import { TestClock } from "effect/testing"
@@ -251,5 +251,73 @@ describe("InMemoryRocketMQ consumer features", () => {
       yield* Broker.sendMessage(BROKER, Message.make("T", "a", { tags: "a" }), { queueId: 0 }).pipe(provide)
       const woken = yield* Fiber.join(held)
       assert.isTrue(woken._tag === "Found" && woken.messages.length === 1 && text(woken.messages[0]!.body) === "a")
+    }))
+
+  it.effect("forwards GET_CONSUMER_RUNNING_INFO (307) and CONSUME_MESSAGE_DIRECTLY (309) to the consumer and returns its answer", () =>
+    Effect.gen(function*() {
+      const { rmq, call, client, provide } = yield* setup()
+      const received = yield* Queue.unbounded<RemotingCommand.RemotingCommand>()
+      const handler: Channel.RequestHandlerShape = {
+        handle: (request) =>
+          Effect.as(
+            Queue.offer(received, request),
+            request.code === RequestCode.NOTIFY_CONSUMER_IDS_CHANGED || request.extFields["clientId"] === "slow"
+              ? undefined
+              : RemotingCommand.response(request, 0, undefined, { body: new TextEncoder().encode(`{"answer":${request.code}}`) })
+          )
+      }
+      const member = InMemoryRocketMQ.remotingClient(rmq, { requestHandler: handler, clientAddress: "127.0.0.1:50001" })
+      yield* Broker.heartbeat(BROKER, {
+        clientID: "c1",
+        producerDataSet: [],
+        consumerDataSet: [{
+          groupName: "g",
+          consumeType: "CONSUME_PASSIVELY",
+          messageModel: "CLUSTERING",
+          consumeFromWhere: "CONSUME_FROM_LAST_OFFSET",
+          subscriptionDataSet: [Heartbeat.subscription("T", "*", 1)],
+          unitMode: false
+        }]
+      }).pipe(Effect.provide(Layer.succeed(RemotingClient.RemotingClient, member)))
+      yield* Queue.take(received)
+      const info = yield* call(RequestCode.GET_CONSUMER_RUNNING_INFO, { consumerGroup: "g", clientId: "c1", jstackEnable: "false" })
+      expect([info.code, text(info.body)]).toEqual([0, `{"answer":307}`])
+      expect({ ...(yield* Queue.take(received)).extFields }).toEqual({ consumerGroup: "g", clientId: "c1", jstackEnable: "false" })
+      yield* Broker.sendMessage(BROKER, Message.make("T", "direct"), { queueId: 0 }).pipe(provide)
+      const [stored] = rmq.broker().messages("T", 0)
+      const direct = yield* call(RequestCode.CONSUME_MESSAGE_DIRECTLY, { consumerGroup: "g", clientId: "c1", msgId: stored!.offsetMsgId, topic: "T" })
+      expect([direct.code, text(direct.body)]).toEqual([0, `{"answer":309}`])
+      const asked = yield* Queue.take(received)
+      expect(asked.extFields).toMatchObject({ brokerName: "broker-a", topicSysFlag: "0", groupSysFlag: "0" })
+      expect(text((StoredMessage.decodeSync(asked.body!) as ReadonlyArray<StoredMessage.StoredMessage>)[0]!.body)).toBe("direct")
+      const offline = yield* call(RequestCode.GET_CONSUMER_RUNNING_INFO, { consumerGroup: "g", clientId: "c9", jstackEnable: "false" })
+      expect([offline.code, offline.remark]).toEqual([1, "The Consumer <g> <c9> not online"])
+      // A consumer that does not answer: the broker gives up after 10 s.
+      const slow = InMemoryRocketMQ.remotingClient(rmq, { requestHandler: handler, clientAddress: "127.0.0.1:50002" })
+      yield* Broker.heartbeat(BROKER, {
+        clientID: "slow",
+        producerDataSet: [],
+        consumerDataSet: [{
+          groupName: "g",
+          consumeType: "CONSUME_PASSIVELY",
+          messageModel: "CLUSTERING",
+          consumeFromWhere: "CONSUME_FROM_LAST_OFFSET",
+          subscriptionDataSet: [Heartbeat.subscription("T", "*", 1)],
+          unitMode: false
+        }]
+      }).pipe(Effect.provide(Layer.succeed(RemotingClient.RemotingClient, slow)))
+      const waiting = yield* Effect.forkChild(
+        client.invoke(BROKER, RemotingCommand.make({
+          code: RequestCode.GET_CONSUMER_RUNNING_INFO,
+          extFields: { consumerGroup: "g", clientId: "slow", jstackEnable: "false" }
+        }), 15_000),
+        { startImmediately: true }
+      )
+      yield* TestClock.adjust("10 seconds")
+      const timedOut = yield* Fiber.join(waiting)
+      expect([timedOut.code, timedOut.remark]).toEqual([
+        207,
+        "consumer <g> <slow> Timeout: RemotingTimeoutException: wait response on the channel <127.0.0.1:50002> timeout, 10000(ms)"
+      ])
     }))
 })

@@ -18,6 +18,7 @@ import type { ClientChannel, Handler, TopicConfig } from "../../InMemoryRocketMQ
 import * as AdminProcessor from "./AdminProcessor.ts"
 import * as ClientProcessor from "./ClientProcessor.ts"
 import * as Clients from "./Clients.ts"
+import * as ConsumerCallProcessor from "./ConsumerCallProcessor.ts"
 import * as GroupProcessor from "./GroupProcessor.ts"
 import * as Groups from "./Groups.ts"
 import * as LockProcessor from "./LockProcessor.ts"
@@ -155,6 +156,7 @@ export const make = (config: BrokerConfig): Broker => {
     ...GroupProcessor.make(parts),
     ...SendBack.make(parts),
     ...LockProcessor.make(parts),
+    ...ConsumerCallProcessor.make(parts),
     ...Transactions.processors(parts)
   ])
 

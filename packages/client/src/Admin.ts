@@ -10,7 +10,14 @@
  * | operation | request code and fields | success | default timeout |
  * | --- | --- | --- | --- |
  * | {@link createTopic} | 17: `topic`, `defaultTopic`, `readQueueNums`, `writeQueueNums`, `perm`, `topicFilterType`, `topicSysFlag`, `order` (+ `attributes`) | 0 (5.3.3 remarks "not set any response code") | 5 s |
+ * | {@link deleteTopicInBroker} | 215: `topic` | 0 | 5 s |
  * | {@link createSubscriptionGroup} | 200: body `SubscriptionGroupConfig` JSON | 0 | 5 s |
+ * | {@link getAllSubscriptionGroup} | 201: no fields | 0 + `SubscriptionGroupWrapper` JSON | 5 s |
+ * | {@link deleteSubscriptionGroup} | 207: `groupName`, `cleanOffset` | 0 | 5 s |
+ * | {@link getConsumeStats} | 208: `consumerGroup` (+ `topic`) | 0 + `ConsumeStats` JSON (queue-keyed map) | 5 s |
+ * | {@link getBrokerRuntimeInfo} | 28: no fields | 0 + `KVTable` JSON | 5 s |
+ *
+ * The name server's side (the topic list, deleting a topic's route) is in `NameServer`.
  *
  * @since 0.1.0
  */
@@ -21,8 +28,24 @@ import type { BrokerError, CallOptions } from "./Broker.ts"
 import { DEFAULT_TOPIC } from "./Broker.ts"
 import type { RemoteError, TopicNotExist } from "./ClientError.ts"
 import { InvalidRequest } from "./ClientError.ts"
+import { MessageQueueJson } from "./ConsumerGroup.ts"
+import * as FastJson from "./FastJson.ts"
 import * as Headers from "./Headers.ts"
 import * as Op from "./internal/operation.ts"
+
+/** Sends a request with no fields, or the given ones, and checks the answer is SUCCESS. */
+const invokeAdmin = Effect.fnUntraced(function*(
+  address: string,
+  code: number,
+  parts: { readonly extFields?: RemotingCommand.ExtFields | undefined; readonly body?: Uint8Array | undefined },
+  options: CallOptions | undefined,
+  topic?: string | undefined
+) {
+  const request = RemotingCommand.make({ code, ...parts })
+  const response = yield* Op.invoke(address, request, options?.timeoutMillis ?? Op.JavaTimeout.ADMIN_EXT)
+  yield* Op.expectSuccess(address, request, response, topic)
+  return response
+})
 
 /**
  * The configuration of a topic to create. Defaults: 4 read and 4 write queues, perm 6
@@ -71,10 +94,27 @@ export const createTopic: (
       order: options?.order ?? false,
       ...(options?.attributes !== undefined ? { attributes: options.attributes } : {})
     }, "createTopic")
-    const request = RemotingCommand.make({ code: RequestCode.UPDATE_AND_CREATE_TOPIC, extFields })
-    const response = yield* Op.invoke(address, request, options?.timeoutMillis ?? Op.JavaTimeout.ADMIN_EXT)
     // A 5.3.3 broker answers 0 with the remark "not set any response code": that is success.
-    yield* Op.expectSuccess(address, request, response, topic)
+    yield* invokeAdmin(address, RequestCode.UPDATE_AND_CREATE_TOPIC, { extFields }, options, topic)
+  }
+)
+
+/**
+ * Deletes `topic` from the broker at `address` (DELETE_TOPIC_IN_BROKER): its configuration, its
+ * queues and the groups' offsets in it. The name servers keep the route until they are told too
+ * (`NameServer.deleteTopicInNameServer`) or the broker's next registration.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const deleteTopicInBroker: (
+  address: string,
+  topic: string,
+  options?: CallOptions
+) => Effect.Effect<void, BrokerError, RemotingClient.RemotingClient> = Effect.fn("Admin.deleteTopicInBroker")(
+  function*(address: string, topic: string, options?: CallOptions) {
+    const extFields = yield* Op.encodeHeader(Headers.DeleteTopicRequestHeader, { topic }, "deleteTopicInBroker")
+    yield* invokeAdmin(address, RequestCode.DELETE_TOPIC_IN_BROKER, { extFields }, options, topic)
   }
 )
 
@@ -176,9 +216,207 @@ export const createSubscriptionGroup: (
       Effect.mapError((error) => new InvalidRequest({ operation: "createSubscriptionGroup", detail: error.message }))
     )
     const body = new TextEncoder().encode(JSON.stringify(config))
-    const request = RemotingCommand.make({ code: RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, body })
-    const response = yield* Op.invoke(address, request, options?.timeoutMillis ?? Op.JavaTimeout.ADMIN_EXT)
-    yield* Op.expectSuccess(address, request, response)
+    yield* invokeAdmin(address, RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, { body }, options)
   }
 )
+
+/**
+ * The answer to GET_ALL_SUBSCRIPTIONGROUP_CONFIG (`SubscriptionGroupWrapper`; its `dataVersion`
+ * is ignored).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SubscriptionGroupWrapper = Schema.Struct({
+  subscriptionGroupTable: Schema.Record(Schema.String, SubscriptionGroupConfig)
+})
+
+const decodeSubscriptionGroups = FastJson.decodeBody(SubscriptionGroupWrapper, "SubscriptionGroupWrapper")
+
+
+/**
+ * Every consumer group the broker at `address` knows (GET_ALL_SUBSCRIPTIONGROUP_CONFIG), system
+ * groups included (`TOOLS_CONSUMER`, `CID_RMQ_SYS_…`, …), sorted by name.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const getAllSubscriptionGroup: (
+  address: string,
+  options?: CallOptions
+) => Effect.Effect<ReadonlyArray<SubscriptionGroupConfig>, BrokerError, RemotingClient.RemotingClient> = Effect.fn(
+  "Admin.getAllSubscriptionGroup"
+)(function*(address: string, options?: CallOptions) {
+  const response = yield* invokeAdmin(address, RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, {}, options)
+  const wrapper = yield* Op.decodeBody(address, RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, decodeSubscriptionGroups, response.body)
+  return Object.values(wrapper.subscriptionGroupTable).sort((a, b) => (a.groupName < b.groupName ? -1 : a.groupName > b.groupName ? 1 : 0))
+})
+
+/**
+ * Options of {@link deleteSubscriptionGroup}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DeleteSubscriptionGroupOptions extends CallOptions {
+  /** Also remove the group's committed offsets on this broker (default false, as Java's admin tool). */
+  readonly cleanOffset?: boolean | undefined
+}
+
+/**
+ * Deletes the consumer group `groupName` from the broker at `address` (DELETE_SUBSCRIPTIONGROUP).
+ * Succeeds for a group the broker does not have. A broker with `autoCreateSubscriptionGroup`
+ * creates the group again on its next pull or heartbeat.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const deleteSubscriptionGroup: (
+  address: string,
+  groupName: string,
+  options?: DeleteSubscriptionGroupOptions
+) => Effect.Effect<void, BrokerError, RemotingClient.RemotingClient> = Effect.fn("Admin.deleteSubscriptionGroup")(
+  function*(address: string, groupName: string, options?: DeleteSubscriptionGroupOptions) {
+    const extFields = yield* Op.encodeHeader(
+      Headers.DeleteSubscriptionGroupRequestHeader,
+      { groupName, cleanOffset: options?.cleanOffset ?? false },
+      "deleteSubscriptionGroup"
+    )
+    yield* invokeAdmin(address, RequestCode.DELETE_SUBSCRIPTIONGROUP, { extFields }, options)
+  }
+)
+
+// ---------------------------------------------------------------------------------------------
+// Consume stats and runtime info
+// ---------------------------------------------------------------------------------------------
+
+const OffsetWrapper = Schema.Struct({
+  brokerOffset: Schema.Int,
+  consumerOffset: Schema.Int,
+  pullOffset: Schema.optionalKey(Schema.Int),
+  lastTimestamp: Schema.optionalKey(Schema.Int)
+})
+
+/**
+ * The answer to GET_CONSUME_STATS as read off the wire (Java's `ConsumeStats`): `offsetTable` is
+ * keyed by message queues, which fastjson writes as object keys ({@link FastJson.toStandardJson}
+ * turns each into a string of JSON).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ConsumeStatsJson = Schema.Struct({
+  offsetTable: Schema.Record(Schema.String, OffsetWrapper),
+  consumeTps: Schema.optionalKey(Schema.Number)
+})
+
+const decodeConsumeStats = FastJson.decodeBody(ConsumeStatsJson, "ConsumeStats")
+
+/**
+ * A consumer group's position in one queue of one broker.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface QueueConsumeStats {
+  readonly queue: MessageQueueJson
+  /** The queue's max offset (one past its last message). */
+  readonly brokerOffset: bigint
+  /** The group's committed offset (0 when it has none). */
+  readonly consumerOffset: bigint
+  /** How far the group has pulled (at least the committed offset). */
+  readonly pullOffset: bigint
+  /** Store time of the last message consumed (at `consumerOffset - 1`), ms; 0 when unknown. */
+  readonly lastTimestamp: number
+}
+
+/**
+ * What {@link getConsumeStats} answers: a row per queue, sorted by topic, broker and queue id.
+ * The lag of a queue is `brokerOffset - consumerOffset`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConsumeStats {
+  readonly queues: ReadonlyArray<QueueConsumeStats>
+  /** Messages per second the group pulled recently (the broker's measure). */
+  readonly consumeTps: number
+}
+
+const compareQueues = (a: QueueConsumeStats, b: QueueConsumeStats): number =>
+  a.queue.topic < b.queue.topic ? -1 : a.queue.topic > b.queue.topic ? 1 :
+  a.queue.brokerName < b.queue.brokerName ? -1 : a.queue.brokerName > b.queue.brokerName ? 1 :
+  a.queue.queueId - b.queue.queueId
+
+/**
+ * Options of {@link getConsumeStats}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConsumeStatsOptions extends CallOptions {
+  /** Only this topic; by default every topic the group has committed offsets for on the broker. */
+  readonly topic?: string | undefined
+}
+
+/**
+ * Where `consumerGroup` stands in the queues of the broker at `address` (GET_CONSUME_STATS): per
+ * queue the max offset, the committed offset, the pulled offset and the store time of the last
+ * consumed message. Covers the topics the group has committed offsets for (filtered to its live
+ * subscriptions when it has members), or `topic`; an unknown group has no rows. `rmq lag` sums
+ * these over the brokers of a cluster.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const getConsumeStats: (
+  address: string,
+  consumerGroup: string,
+  options?: ConsumeStatsOptions
+) => Effect.Effect<ConsumeStats, BrokerError, RemotingClient.RemotingClient> = Effect.fn("Admin.getConsumeStats")(
+  function*(address: string, consumerGroup: string, options?: ConsumeStatsOptions) {
+    const extFields = yield* Op.encodeHeader(Headers.GetConsumeStatsRequestHeader, {
+      consumerGroup,
+      ...(options?.topic !== undefined ? { topic: options.topic } : {})
+    }, "getConsumeStats")
+    const response = yield* invokeAdmin(address, RequestCode.GET_CONSUME_STATS, { extFields }, options, options?.topic)
+    const json = yield* Op.decodeBody(address, RequestCode.GET_CONSUME_STATS, decodeConsumeStats, response.body)
+    const entries = yield* Op.decodeBody(
+      address,
+      RequestCode.GET_CONSUME_STATS,
+      () => FastJson.objectKeyedEntries(MessageQueueJson, json.offsetTable, "ConsumeStats"),
+      response.body
+    )
+    const queues = entries.map(([queue, offsets]): QueueConsumeStats => ({
+      queue,
+      brokerOffset: BigInt(offsets.brokerOffset),
+      consumerOffset: BigInt(offsets.consumerOffset),
+      pullOffset: BigInt(offsets.pullOffset ?? offsets.consumerOffset),
+      lastTimestamp: offsets.lastTimestamp ?? 0
+    }))
+    const stats: ConsumeStats = { queues: queues.sort(compareQueues), consumeTps: json.consumeTps ?? 0 }
+    return stats
+  }
+)
+
+const KVTable = Schema.Struct({ table: Schema.Record(Schema.String, Schema.String) })
+const decodeKVTable = FastJson.decodeBody(KVTable, "KVTable")
+
+/**
+ * The broker's runtime figures (GET_BROKER_RUNTIME_INFO): a string table with its version
+ * (`brokerVersionDesc`, e.g. `V5_3_3`), TPS, disk use, queue sizes and more, as Java's admin
+ * tool's `brokerStatus` prints it.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const getBrokerRuntimeInfo: (
+  address: string,
+  options?: CallOptions
+) => Effect.Effect<Readonly<Record<string, string>>, BrokerError, RemotingClient.RemotingClient> = Effect.fn(
+  "Admin.getBrokerRuntimeInfo"
+)(function*(address: string, options?: CallOptions) {
+  const response = yield* invokeAdmin(address, RequestCode.GET_BROKER_RUNTIME_INFO, {}, options)
+  return (yield* Op.decodeBody(address, RequestCode.GET_BROKER_RUNTIME_INFO, decodeKVTable, response.body)).table
+})
 

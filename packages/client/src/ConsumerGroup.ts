@@ -69,12 +69,6 @@ export const LockBatchResponseBody = Schema.Struct({
 const decodeConsumerList = FastJson.decodeBody(GetConsumerListByGroupResponseBody, "GetConsumerListByGroupResponseBody")
 const decodeLocked = FastJson.decodeBody(LockBatchResponseBody, "LockBatchResponseBody")
 
-const bodyOf = <A>(
-  address: string,
-  code: number,
-  decode: (body: Uint8Array | undefined) => Effect.Effect<A, { readonly message: string }>,
-  body: Uint8Array | undefined
-): Effect.Effect<A, ResponseDecodeError> => Effect.mapError(decode(body), (error) => Op.bodyError(address, code, error.message))
 
 /**
  * The client ids of the members of `consumerGroup` this broker knows (from their heartbeats),
@@ -97,7 +91,7 @@ export const getConsumerListByGroup: (
   const request = RemotingCommand.make({ code: RequestCode.GET_CONSUMER_LIST_BY_GROUP, extFields })
   const response = yield* Op.invoke(address, request, options?.timeoutMillis ?? Op.JavaTimeout.CLIENT_API)
   yield* Op.expectSuccess(address, request, response)
-  return (yield* bodyOf(address, request.code, decodeConsumerList, response.body)).consumerIdList
+  return (yield* Op.decodeBody(address, request.code, decodeConsumerList, response.body)).consumerIdList
 })
 
 /**
@@ -209,7 +203,7 @@ export const lockBatchMQ: (
   const request = RemotingCommand.make({ code: RequestCode.LOCK_BATCH_MQ, body: yield* lockBody("lockBatchMQ", lock) })
   const response = yield* Op.invoke(address, request, options?.timeoutMillis ?? Op.JavaTimeout.LOCK)
   yield* Op.expectSuccess(address, request, response)
-  return (yield* bodyOf(address, request.code, decodeLocked, response.body)).lockOKMQSet
+  return (yield* Op.decodeBody(address, request.code, decodeLocked, response.body)).lockOKMQSet
 })
 
 /**

@@ -11,7 +11,9 @@
  * client fills it (the target broker's name) on a header an operation here sends.
  *
  * The embedded broker of the test kit decodes requests with these same schemas: they are the
- * contract between both sides, so a change here is a protocol change.
+ * contract between both sides, so a change here is a protocol change. They stay in this one
+ * file (over the usual size) so that a header can be looked up by its Java class name in one
+ * place.
  *
  * @since 0.1.0
  */
@@ -292,6 +294,67 @@ export const ConsumerSendMsgBackRequestHeader = Header.make("ConsumerSendMsgBack
   unitMode: Header.Boolean,
   maxReconsumeTimes: Schema.optionalKey(Header.Int),
   bname: Schema.optionalKey(Schema.String)
+})
+
+// ---------------------------------------------------------------------------------------------
+// Administration
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * DELETE_TOPIC_IN_BROKER (215) request.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const DeleteTopicRequestHeader = Header.make("DeleteTopicRequestHeader", {
+  topic: Schema.String
+})
+
+/**
+ * DELETE_TOPIC_IN_NAMESRV (216) request: the name server forgets the topic's route (of every
+ * cluster, or of `clusterName` only).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const DeleteTopicFromNamesrvRequestHeader = Header.make("DeleteTopicFromNamesrvRequestHeader", {
+  topic: Schema.String,
+  clusterName: Schema.optionalKey(Schema.String)
+})
+
+/**
+ * DELETE_SUBSCRIPTIONGROUP (207) request. `cleanOffset` (a Java primitive, always sent) also
+ * removes the group's committed offsets.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const DeleteSubscriptionGroupRequestHeader = Header.make("DeleteSubscriptionGroupRequestHeader", {
+  groupName: Schema.String,
+  cleanOffset: Header.Boolean
+})
+
+/**
+ * GET_CONSUME_STATS (208) request: the group's positions in `topic`, in the topics of `topicList`
+ * (`;`-separated), or, with neither, in every topic it has committed offsets for.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const GetConsumeStatsRequestHeader = Header.make("GetConsumeStatsRequestHeader", {
+  consumerGroup: Schema.String,
+  topic: Schema.optionalKey(Schema.String),
+  topicList: Schema.optionalKey(Schema.String)
+})
+
+/**
+ * GET_TOPICS_BY_CLUSTER (224) request, to a name server.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const GetTopicsByClusterRequestHeader = Header.make("GetTopicsByClusterRequestHeader", {
+  cluster: Schema.String
 })
 
 // ---------------------------------------------------------------------------------------------

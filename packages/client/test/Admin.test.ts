@@ -105,3 +105,83 @@ describe("Admin.createSubscriptionGroup", () => {
     }))
 })
 
+describe("Admin: listing and deleting", () => {
+  it.effect("getAllSubscriptionGroup sends 201 and reads every group of the SubscriptionGroupWrapper, sorted by name", () =>
+    Effect.gen(function*() {
+      const body = "{\"dataVersion\":{\"counter\":3,\"stateVersion\":0,\"timestamp\":1764028800000}," +
+        "\"forbiddenTable\":{},\"subscriptionGroupTable\":{\"zeta\":{\"brokerId\":0,\"consumeBroadcastEnable\":true," +
+        "\"consumeEnable\":true,\"consumeFromMinEnable\":true,\"consumeMessageOrderly\":false,\"consumeTimeoutMinute\":15," +
+        "\"groupName\":\"zeta\",\"groupRetryPolicy\":{\"type\":\"CUSTOMIZED\"},\"groupSysFlag\":0," +
+        "\"notifyConsumerIdsChangedEnable\":true,\"retryMaxTimes\":16,\"retryQueueNums\":1,\"whichBrokerWhenConsumeSlowly\":1}," +
+        "\"alpha\":{\"groupName\":\"alpha\",\"retryMaxTimes\":3}}}"
+      const fake = Fake.make(Fake.answer(0, { body }))
+      const groups = yield* Admin.getAllSubscriptionGroup(BROKER).pipe(Effect.provide(fake.layer))
+      expect(groups.map((g) => [g.groupName, g.retryMaxTimes])).toEqual([["alpha", 3], ["zeta", 16]])
+      expect(groups[1]).toMatchObject({ consumeEnable: true, consumeTimeoutMinute: 15, brokerId: 0 })
+      expect(fake.sent.map((s) => [s.request.code, s.timeoutMillis])).toEqual([[201, 5000]])
+    }))
+
+  it.effect("deleteSubscriptionGroup sends 207 {groupName, cleanOffset}, cleanOffset false unless asked", () =>
+    Effect.gen(function*() {
+      const fake = Fake.make(Fake.answer(0))
+      yield* Admin.deleteSubscriptionGroup(BROKER, "g").pipe(Effect.provide(fake.layer))
+      yield* Admin.deleteSubscriptionGroup(BROKER, "g", { cleanOffset: true }).pipe(Effect.provide(fake.layer))
+      expect(fake.sent.map((s) => [s.request.code, { ...s.request.extFields }])).toEqual([
+        [207, { groupName: "g", cleanOffset: "false" }],
+        [207, { groupName: "g", cleanOffset: "true" }]
+      ])
+    }))
+
+  it.effect("deleteTopicInBroker sends 215 {topic} and reports a refusal", () =>
+    Effect.gen(function*() {
+      const fake = Fake.make(Fake.answer(0))
+      yield* Admin.deleteTopicInBroker(BROKER, "T").pipe(Effect.provide(fake.layer))
+      expect(fake.sent.map((s) => [s.request.code, { ...s.request.extFields }, s.timeoutMillis])).toEqual([[215, { topic: "T" }, 5000]])
+      const refused = yield* Effect.flip(Admin.deleteTopicInBroker(BROKER, "TBW102").pipe(
+        Effect.provide(Fake.make(Fake.answer(29, { remark: "The topic[TBW102] is conflict with system topic." })).layer)
+      ))
+      expect(refused).toMatchObject({ _tag: "RemoteError", requestName: "DELETE_TOPIC_IN_BROKER", responseName: "INVALID_PARAMETER" })
+    }))
+
+  it.effect("getBrokerRuntimeInfo sends 28 and reads the KVTable", () =>
+    Effect.gen(function*() {
+      const fake = Fake.make(Fake.answer(0, { body: "{\"table\":{\"brokerVersionDesc\":\"V5_3_3\",\"putTps\":\"0.0 0.0 0.0\"}}" }))
+      const info = yield* Admin.getBrokerRuntimeInfo(BROKER).pipe(Effect.provide(fake.layer))
+      expect(info).toEqual({ brokerVersionDesc: "V5_3_3", putTps: "0.0 0.0 0.0" })
+      assert.strictEqual(fake.sent[0]!.request.code, 28)
+    }))
+})
+
+describe("Admin.getConsumeStats", () => {
+  // As fastjson writes ConsumeStats: the offset table keyed by MessageQueue objects, not strings.
+  const body = "{\"consumeTps\":1.5,\"offsetTable\":{" +
+    "{\"brokerName\":\"broker-b\",\"queueId\":0,\"topic\":\"T\"}:{\"brokerOffset\":9,\"consumerOffset\":9,\"lastTimestamp\":1764028800000,\"pullOffset\":9}," +
+    "{\"brokerName\":\"broker-a\",\"queueId\":10,\"topic\":\"T\"}:{\"brokerOffset\":7,\"consumerOffset\":2,\"lastTimestamp\":1764028700000,\"pullOffset\":5}," +
+    "{\"brokerName\":\"broker-a\",\"queueId\":2,\"topic\":\"T\"}:{\"brokerOffset\":0,\"consumerOffset\":0,\"lastTimestamp\":0,\"pullOffset\":0}}}"
+
+  it.effect("sends 208 {consumerGroup} and reads the queue-keyed offset table into rows sorted by topic, broker and queue id", () =>
+    Effect.gen(function*() {
+      const fake = Fake.make(Fake.answer(0, { body }))
+      const stats = yield* Admin.getConsumeStats(BROKER, "cg").pipe(Effect.provide(fake.layer))
+      expect(fake.sent.map((s) => [s.request.code, { ...s.request.extFields }, s.timeoutMillis])).toEqual([[208, { consumerGroup: "cg" }, 5000]])
+      assert.strictEqual(stats.consumeTps, 1.5)
+      expect(stats.queues.map((q) => [q.queue.brokerName, q.queue.queueId, q.brokerOffset, q.consumerOffset, q.pullOffset, q.lastTimestamp]))
+        .toEqual([
+          ["broker-a", 2, 0n, 0n, 0n, 0],
+          ["broker-a", 10, 7n, 2n, 5n, 1764028700000],
+          ["broker-b", 0, 9n, 9n, 9n, 1764028800000]
+        ])
+      yield* Admin.getConsumeStats(BROKER, "cg", { topic: "T" }).pipe(Effect.provide(fake.layer))
+      expect({ ...fake.sent[1]!.request.extFields }).toEqual({ consumerGroup: "cg", topic: "T" })
+    }))
+
+  it.effect("reports a body whose keys are not message queues as ResponseDecodeError", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Admin.getConsumeStats(BROKER, "cg").pipe(
+        Effect.provide(Fake.make(Fake.answer(0, { body: "{\"offsetTable\":{\"q0\":{\"brokerOffset\":1,\"consumerOffset\":0}}}" })).layer)
+      ))
+      expect(error).toMatchObject({ _tag: "ResponseDecodeError", part: "body", requestName: "GET_CONSUME_STATS" })
+      expect(error.message).toContain("map key")
+    }))
+})
+

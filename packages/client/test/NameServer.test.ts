@@ -136,4 +136,27 @@ describe("NameServer", () => {
       assert.strictEqual(error._tag, "InvalidRequest")
       assert.strictEqual(fake.sent.length, 0)
     }))
+
+  it.effect("getTopicsByCluster sends 224 {cluster} to the name servers within 5 s and reads the topic list", () =>
+    Effect.gen(function*() {
+      const fake = Fake.make(Fake.answer(0, { body: "{\"topicList\":[\"A\",\"B\"]}" }))
+      const list = yield* NameServer.getTopicsByCluster("DefaultCluster").pipe(Effect.provide(fake.layer))
+      expect(list.topicList).toEqual(["A", "B"])
+      expect(fake.sent.map((s) => [s.address, s.request.code, { ...s.request.extFields }, s.timeoutMillis]))
+        .toEqual([["nameserver", 224, { cluster: "DefaultCluster" }, 5000]])
+    }))
+
+  it.effect("deleteTopicInNameServer sends 216 {topic (+ clusterName)} to one name server or the configured ones", () =>
+    Effect.gen(function*() {
+      const fake = Fake.make(Fake.answer(0))
+      yield* NameServer.deleteTopicInNameServer("T").pipe(Effect.provide(fake.layer))
+      yield* NameServer.deleteTopicInNameServer("T", { address: "10.0.0.1:9876", clusterName: "C" }).pipe(Effect.provide(fake.layer))
+      expect(fake.sent.map((s) => [s.address, s.request.code, { ...s.request.extFields }, s.timeoutMillis])).toEqual([
+        ["nameserver", 216, { topic: "T" }, 5000],
+        ["10.0.0.1:9876", 216, { topic: "T", clusterName: "C" }, 5000]
+      ])
+      const refused = yield* Effect.flip(NameServer.deleteTopicInNameServer("T").pipe(Effect.provide(Fake.make(Fake.answer(1, { remark: "x" })).layer)))
+      expect(refused).toMatchObject({ _tag: "RemoteError", requestName: "DELETE_TOPIC_IN_NAMESRV" })
+    }))
 })
+

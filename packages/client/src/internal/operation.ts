@@ -44,6 +44,14 @@ export const decodeHeader = <F extends Header.Fields>(
 export const bodyError = (address: Address, requestCode: number, detail: string): ResponseDecodeError =>
   new ResponseDecodeError({ address, requestCode, requestName: RequestCode.name(requestCode), part: "body", detail })
 
+/** @internal: reads a response body with `decode`; any failure is the operation's ResponseDecodeError. */
+export const decodeBody = <A>(
+  address: Address,
+  requestCode: number,
+  decode: (body: Uint8Array | undefined) => Effect.Effect<A, { readonly message: string }>,
+  body: Uint8Array | undefined
+): Effect.Effect<A, ResponseDecodeError> => Effect.mapError(decode(body), (error) => bodyError(address, requestCode, error.message))
+
 /** @internal: sends `request` and waits for the response. */
 export const invoke = (
   address: Address,

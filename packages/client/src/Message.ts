@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect } from "effect"
+import { Clock, Duration, Effect, Option } from "effect"
 import * as os from "node:os"
 import { InvalidRequest } from "./ClientError.ts"
 import * as Rec from "./internal/record.ts"
@@ -105,6 +105,18 @@ export interface Message {
   readonly flag?: number | undefined
   /** Delay level (1–18 on a default broker); absent or 0 for immediate delivery. */
   readonly delayLevel?: number | undefined
+  /**
+   * Deliver at this time (epoch ms or a `Date`; 5.x timer messages, `TIMER_DELIVER_MS`). The
+   * broker rounds it down to its timer precision (1 s by default); a time in the past delivers at
+   * once. Not with `delayLevel` or `deliverAfter`.
+   */
+  readonly deliverAt?: number | Date | undefined
+  /**
+   * Deliver this long after the broker stores the message (5.x timer messages, `TIMER_DELAY_MS`,
+   * measured on the broker's clock; at most 3 days on a default broker). Not with `delayLevel` or
+   * `deliverAt`.
+   */
+  readonly deliverAfter?: Duration.Input | undefined
   /** Whether the broker should wait for the store before answering (`WAIT`, default true, not sent when true). */
   readonly waitStoreMsgOk?: boolean | undefined
 }
@@ -125,10 +137,30 @@ export const make = (
   body: typeof body === "string" ? new TextEncoder().encode(body) : body
 })
 
+const timerProperty = (message: Message): readonly [string, string] | string | undefined => {
+  const { deliverAt, deliverAfter } = message
+  if (deliverAt !== undefined && deliverAfter !== undefined) return "deliverAt and deliverAfter are both set; choose one"
+  if (deliverAt !== undefined) {
+    const at = deliverAt instanceof Date ? deliverAt.getTime() : deliverAt
+    return Number.isSafeInteger(at) && at >= 0
+      ? [PropertyKey.TIMER_DELIVER_MS, String(at)]
+      : `deliverAt ${String(deliverAt)} is not a time in epoch milliseconds`
+  }
+  if (deliverAfter !== undefined) {
+    const after = Option.map(Duration.fromInput(deliverAfter), Duration.toMillis)
+    return Option.isSome(after) && Number.isFinite(after.value) && after.value >= 0
+      ? [PropertyKey.TIMER_DELAY_MS, String(Math.floor(after.value))]
+      : `deliverAfter ${String(deliverAfter)} is not a finite, non-negative duration`
+  }
+  return undefined
+}
+
 /**
- * The properties a message is sent with: `TAGS`, `KEYS` (space-separated), `DELAY`, `WAIT`
- * (only when false, as Java), `UNIQ_KEY`, then the user properties. Fails with
- * {@link InvalidRequest} when a user property uses a system name, or a tag or key is empty.
+ * The properties a message is sent with: `TAGS`, `KEYS` (space-separated), `DELAY`, the timer
+ * (`TIMER_DELIVER_MS` or `TIMER_DELAY_MS`), `WAIT` (only when false, as Java), `UNIQ_KEY`, then the
+ * user properties. Fails with {@link InvalidRequest} when a user property uses a system name, a
+ * tag or key is empty, or the delay is not one a broker applies (a timer together with a delay
+ * level, which the broker would ignore).
  *
  * @since 0.1.0
  * @category conversions
@@ -151,6 +183,14 @@ export const toProperties = (message: Message, uniqId: string): Effect.Effect<Pr
         return invalid(`delayLevel ${message.delayLevel} is not a positive integer`)
       }
       out[PropertyKey.DELAY_TIME_LEVEL] = String(message.delayLevel)
+    }
+    const timer = timerProperty(message)
+    if (typeof timer === "string") return invalid(timer)
+    if (timer !== undefined) {
+      if (out[PropertyKey.DELAY_TIME_LEVEL] !== undefined) {
+        return invalid("a delay level and a delivery time are both set (the broker ignores the time then); choose one")
+      }
+      out[timer[0]] = timer[1]
     }
     if (message.waitStoreMsgOk === false) out[PropertyKey.WAIT_STORE_MSG_OK] = "false"
     out[PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX] = uniqId

@@ -44,6 +44,12 @@ export * as NameServer from "./NameServer.ts"
 export * as Offsets from "./Offsets.ts"
 
 /** @since 0.1.0 */
+export * as Producer from "./Producer.ts"
+
+/** @since 0.1.0 */
+export * as ProducerError from "./ProducerError.ts"
+
+/** @since 0.1.0 */
 export * as Properties from "./Properties.ts"
 
 /** @since 0.1.0 */

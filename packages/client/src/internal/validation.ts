@@ -1,0 +1,112 @@
+/**
+ * The producer's checks before any I/O, with Java's rules (`Validators.checkTopic`,
+ * `checkMessage`, `checkGroup`, `DefaultMQProducerImpl.checkConfig`) and messages that say what to
+ * change.
+ *
+ * Pure: each check returns the error, or `undefined` when the value passes.
+ *
+ * @internal
+ */
+import { InvalidMessage, InvalidProducerOptions } from "../ProducerError.ts"
+import type * as Message from "../Message.ts"
+
+/** Names of topics and groups: `^[%|a-zA-Z0-9_-]+$` (Java's `VALID_PATTERN_STR`). */
+const VALID_NAME = /^[%|a-zA-Z0-9_-]+$/
+
+/** Java's `TOPIC_MAX_LENGTH`. */
+export const TOPIC_MAX_LENGTH = 127
+
+/** Java's `CHARACTER_MAX_LENGTH` for group names. */
+export const GROUP_MAX_LENGTH = 120
+
+/** The group Java keeps for itself (`MixAll.DEFAULT_PRODUCER_GROUP`). */
+export const DEFAULT_PRODUCER_GROUP = "DEFAULT_PRODUCER"
+
+/** Topics producers may not send to (Java's `TopicValidator.NOT_ALLOWED_SEND_TOPIC_SET`). */
+export const NOT_ALLOWED_SEND_TOPICS: ReadonlySet<string> = new Set([
+  "SCHEDULE_TOPIC_XXXX",
+  "RMQ_SYS_TRANS_HALF_TOPIC",
+  "RMQ_SYS_TRANS_OP_HALF_TOPIC",
+  "TRANS_CHECK_MAX_TIME_TOPIC",
+  "SELF_TEST_TOPIC",
+  "OFFSET_MOVED_EVENT"
+])
+
+/** Java's topic rules: not blank, only `[%|a-zA-Z0-9_-]`, at most 127 characters, not reserved. */
+export const checkTopic = (topic: string): InvalidMessage | undefined => {
+  const fail = (reason: "Topic" | "TopicForbidden", detail: string) => new InvalidMessage({ reason, topic, detail })
+  if (topic.trim() === "") return fail("Topic", "the topic is blank; give the topic's name")
+  if (!VALID_NAME.test(topic)) {
+    return fail("Topic", "the topic may hold only letters, digits and the characters % | _ -; rename it")
+  }
+  if (topic.length > TOPIC_MAX_LENGTH) {
+    return fail("Topic", `the topic is ${topic.length} characters long, more than the ${TOPIC_MAX_LENGTH} allowed; use a shorter name`)
+  }
+  if (NOT_ALLOWED_SEND_TOPICS.has(topic)) {
+    return fail("TopicForbidden", "it is a broker system topic that producers may not send to; send to one of your own topics")
+  }
+  return undefined
+}
+
+/** The delay: a whole delay level, or one delivery time, not both (the broker would drop the time). */
+export const checkDelay = (message: Message.Message): InvalidMessage | undefined => {
+  const fail = (detail: string) => new InvalidMessage({ reason: "Delay", topic: message.topic, detail })
+  const level = message.delayLevel
+  if (level !== undefined && (!Number.isInteger(level) || level < 0)) {
+    return fail(`delayLevel ${level} is not a whole number; use 1–18 (1 s … 2 h on a default broker), or 0 for none`)
+  }
+  const timers = (message.deliverAt !== undefined ? 1 : 0) + (message.deliverAfter !== undefined ? 1 : 0)
+  if (timers > 1) return fail("deliverAt and deliverAfter are both set; choose one")
+  if (timers === 1 && level !== undefined && level > 0) {
+    return fail("a delay level and a delivery time are both set (the broker would ignore the time); choose one")
+  }
+  return undefined
+}
+
+/** Java's `checkMessage`: the topic, and a body that is not empty and at most `maxMessageSize`; then the delay. */
+export const checkMessage = (message: Message.Message, maxMessageSize: number): InvalidMessage | undefined => {
+  const topicError = checkTopic(message.topic)
+  if (topicError !== undefined) return topicError
+  const size = message.body.length
+  if (size === 0) {
+    return new InvalidMessage({
+      reason: "Body",
+      topic: message.topic,
+      detail: "the body is empty; RocketMQ stores no message without a body"
+    })
+  }
+  if (size > maxMessageSize) {
+    return new InvalidMessage({
+      reason: "BodyTooLarge",
+      topic: message.topic,
+      detail: `the body is ${size} bytes, more than maxMessageSize (${maxMessageSize} bytes); send a smaller body ` +
+        "(split it, or store it elsewhere and send a reference), or raise maxMessageSize on both the producer and the brokers"
+    })
+  }
+  return checkDelay(message)
+}
+
+/** Java's `checkGroup` and the producer's refusal of `DEFAULT_PRODUCER`. */
+export const checkProducerGroup = (group: string): InvalidProducerOptions | undefined => {
+  const fail = (detail: string) => new InvalidProducerOptions({ option: "group", detail })
+  if (group.trim() === "") return fail("the producer group is blank; name the group")
+  if (group.length > GROUP_MAX_LENGTH) {
+    return fail(`the group ${JSON.stringify(group)} is longer than ${GROUP_MAX_LENGTH} characters`)
+  }
+  if (!VALID_NAME.test(group)) {
+    return fail(`the group ${JSON.stringify(group)} may hold only letters, digits and the characters % | _ -`)
+  }
+  if (group === DEFAULT_PRODUCER_GROUP) return fail(`the group may not be ${DEFAULT_PRODUCER_GROUP}; name your own group`)
+  return undefined
+}
+
+/** A whole number at least `min` (and at most `max`), or the error naming `option`. */
+export const checkInteger = (
+  option: string,
+  value: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER
+): InvalidProducerOptions | undefined =>
+  Number.isInteger(value) && value >= min && value <= max
+    ? undefined
+    : new InvalidProducerOptions({ option, detail: `${value} is not a whole number between ${min} and ${max}` })

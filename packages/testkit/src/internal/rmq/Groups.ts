@@ -10,6 +10,8 @@
  * The retry settings live here: `retryQueueNums` (queues of `%RETRY%<group>`, 1) and
  * `retryMaxTimes` (16, the DLQ threshold when a client does not send its own).
  */
+import { Admin } from "@effect-rocketmq/client"
+import { Result, Schema } from "effect"
 import type { SubscriptionGroupConfig } from "../../InMemoryRocketMQ.ts"
 import * as Wire from "./wire.ts"
 
@@ -18,17 +20,7 @@ export type GroupConfig = SubscriptionGroupConfig
 /** Java's `SubscriptionGroupConfig` defaults. */
 export const defaultConfig = (groupName: string): GroupConfig => ({
   groupName,
-  consumeEnable: true,
-  consumeFromMinEnable: true,
-  consumeBroadcastEnable: true,
-  consumeMessageOrderly: false,
-  retryQueueNums: 1,
-  retryMaxTimes: 16,
-  brokerId: 0,
-  whichBrokerWhenConsumeSlowly: 1,
-  notifyConsumerIdsChangedEnable: true,
-  groupSysFlag: 0,
-  consumeTimeoutMinute: 15,
+  ...Admin.SUBSCRIPTION_GROUP_DEFAULTS,
   groupRetryPolicy: { type: "CUSTOMIZED" },
   attributes: {}
 })
@@ -52,34 +44,21 @@ export const toJson = (config: GroupConfig): string =>
     whichBrokerWhenConsumeSlowly: config.whichBrokerWhenConsumeSlowly
   })
 
+const decodeConfig = Schema.decodeUnknownResult(Admin.SubscriptionGroupConfig)
+
 /**
  * A configuration from JSON as Java reads one (missing fields take their defaults, unknown ones
- * are ignored); what is wrong with it otherwise.
+ * are ignored, `groupRetryPolicy` is kept as given); what is wrong with it otherwise.
  */
 export const fromJson = (json: unknown): GroupConfig | string => {
-  if (json === null || typeof json !== "object" || Array.isArray(json)) return "the body is not a JSON object"
-  const value = json as Record<string, unknown>
-  if (typeof value["groupName"] !== "string" || value["groupName"] === "") return "groupName is missing"
-  const base = defaultConfig(value["groupName"])
-  const pick = <K extends keyof GroupConfig>(key: K, type: "boolean" | "number"): GroupConfig[K] =>
-    typeof value[key] === type ? value[key] as GroupConfig[K] : base[key]
+  const decoded = decodeConfig(json)
+  if (Result.isFailure(decoded)) return decoded.failure.message
+  if (decoded.success.groupName === "") return "groupName is empty"
+  const policy = (json as { readonly groupRetryPolicy?: unknown }).groupRetryPolicy
   return {
-    groupName: base.groupName,
-    consumeEnable: pick("consumeEnable", "boolean"),
-    consumeFromMinEnable: pick("consumeFromMinEnable", "boolean"),
-    consumeBroadcastEnable: pick("consumeBroadcastEnable", "boolean"),
-    consumeMessageOrderly: pick("consumeMessageOrderly", "boolean"),
-    retryQueueNums: pick("retryQueueNums", "number"),
-    retryMaxTimes: pick("retryMaxTimes", "number"),
-    brokerId: pick("brokerId", "number"),
-    whichBrokerWhenConsumeSlowly: pick("whichBrokerWhenConsumeSlowly", "number"),
-    notifyConsumerIdsChangedEnable: pick("notifyConsumerIdsChangedEnable", "boolean"),
-    groupSysFlag: pick("groupSysFlag", "number"),
-    consumeTimeoutMinute: pick("consumeTimeoutMinute", "number"),
-    groupRetryPolicy: typeof value["groupRetryPolicy"] === "object" && value["groupRetryPolicy"] !== null
-      ? value["groupRetryPolicy"]
-      : base.groupRetryPolicy,
-    attributes: base.attributes
+    ...defaultConfig(decoded.success.groupName),
+    ...decoded.success,
+    ...(typeof policy === "object" && policy !== null ? { groupRetryPolicy: policy } : {})
   }
 }
 

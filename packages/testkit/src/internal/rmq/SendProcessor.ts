@@ -213,7 +213,7 @@ export const make = (parts: Parts.Parts): Parts.Processors => {
   const batch = (send: Send, config: TopicConfig, now: number): RemotingCommand.RemotingCommand => {
     const topic = send.header.b
     const queueId = pickQueue(config, send.header.e, counters)
-    if (Buffer.byteLength(topic) > 127) return fail(send, ResponseCode.MESSAGE_ILLEGAL, `message topic length too long ${topic.length}`)
+    if (topic.length > 127) return fail(send, ResponseCode.MESSAGE_ILLEGAL, `message topic length too long ${topic.length}`)
     if (topic.startsWith(Wire.RETRY_PREFIX)) {
       return fail(send, ResponseCode.MESSAGE_ILLEGAL, `batch request does not support retry group ${topic}`)
     }

@@ -5,6 +5,7 @@ import { Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import * as InMemoryRocketMQ from "../src/InMemoryRocketMQ.ts"
+import * as Locks from "../src/internal/rmq/Locks.ts"
 import * as Store from "../src/internal/rmq/Store.ts"
 
 const BROKER = "127.0.0.1:10911"
@@ -88,4 +89,49 @@ describe("InMemoryRocketMQ store", () => {
       const delivered = rmq.broker().messages("D", 0)
       expect(delivered.map((m) => [new TextDecoder().decode(m.body), m.storeTimestamp])).toEqual(expected.map((e) => [e.i, e.due]))
     }))
+})
+
+describe("InMemoryRocketMQ locks", () => {
+  type Op =
+    | { readonly _tag: "lock"; readonly client: string; readonly queues: ReadonlyArray<number> }
+    | { readonly _tag: "unlock"; readonly client: string; readonly queues: ReadonlyArray<number> }
+    | { readonly _tag: "wait"; readonly millis: number }
+
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ _tag: fc.constant("lock" as const), client: fc.constantFrom("c1", "c2", "c3"), queues: fc.subarray([0, 1, 2, 3]) }),
+    fc.record({ _tag: fc.constant("unlock" as const), client: fc.constantFrom("c1", "c2", "c3"), queues: fc.subarray([0, 1, 2, 3]) }),
+    fc.record({ _tag: fc.constant("wait" as const), millis: fc.integer({ min: 0, max: 40_000 }) })
+  )
+
+  it("never lets two clients hold one queue, and grants what a lock table with 60 s expiry would (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const locks = Locks.make(60_000)
+        const model = new Map<number, { client: string; at: number }>()
+        let now = 0
+        for (const o of ops) {
+          if (o._tag === "wait") {
+            now += o.millis
+            continue
+          }
+          const queues = o.queues.map((queueId) => ({ brokerName: "b", queueId, topic: "T" }))
+          if (o._tag === "unlock") {
+            locks.unlock("g", queues, o.client)
+            for (const q of o.queues) if (model.get(q)?.client === o.client) model.delete(q)
+            continue
+          }
+          const granted = locks.tryLock("g", queues, o.client, now).map((q) => q.queueId)
+          const expected = o.queues.filter((q) => {
+            const held = model.get(q)
+            return held === undefined || held.client === o.client || now - held.at > 60_000
+          })
+          expect(granted).toEqual(expected)
+          for (const q of expected) model.set(q, { client: o.client, at: now })
+        }
+        const view = locks.view("g", now)
+        expect(new Set(view.map((l) => l.queue.queueId)).size).toBe(view.length)
+      }),
+      { numRuns: 300 }
+    )
+  })
 })

@@ -159,4 +159,22 @@ describe("InMemoryRocketMQ cluster", () => {
       yield* InMemoryRocketMQ.make({ brokers: 2 })
       yield* TestClock.setTime(Date.UTC(2030, 0, 1))
     }))
+
+  it.effect("answers GET_BROKER_RUNTIME_INFO (28) with its version, run time, commit-log end and put totals", () =>
+    Effect.gen(function*() {
+      const { client, provide } = yield* twoBrokers
+      yield* Broker.sendMessage(A, Message.make("Rt", "x"), { queueId: 0 }).pipe(provide)
+      yield* TestClock.adjust("1 hour")
+      yield* TestClock.adjust("123 seconds")
+      const info = yield* client.invoke(A, RemotingCommand.make({ code: RequestCode.GET_BROKER_RUNTIME_INFO }))
+      const table = JSON.parse(text(info.body)).table
+      expect(table).toMatchObject({
+        brokerVersionDesc: "V5_3_3",
+        brokerVersion: "479",
+        runtime: "[ 0 days, 1 hours, 2 minutes, 3 seconds ]",
+        putMessageTimesTotal: "1",
+        commitLogMinOffset: "0"
+      })
+      expect(Number(table.commitLogMaxOffset)).toBeGreaterThan(0)
+    }))
 })

@@ -94,6 +94,7 @@ export const dispatch = (processors: ReadonlyMap<number, Handler>): Handler => (
 const makeParts = (
   config: BrokerConfig,
   address: () => string,
+  bootTimestamp: () => number,
   isRunning: () => boolean,
   deliver: (entry: Store.Entry, now: number) => void,
   wake: (timer: "housekeeping" | "transactions") => void
@@ -106,6 +107,7 @@ const makeParts = (
     clusterName: config.clusterName,
     settings: config.settings,
     address,
+    bootTimestamp,
     storeHost,
     store: Store.make({ storeHost, maxMessageSize: config.settings.maxMessageSize }),
     topics: Topics.make({
@@ -137,7 +139,8 @@ export const make = (config: BrokerConfig): Broker => {
   let period: { readonly scope: Scope.Closeable; readonly stopped: Deferred.Deferred<void> } | undefined
   const listeners: Array<Listener> = []
 
-  const { parts, schedule } = makeParts(config, () => address, () => running, (entry, now) => {
+  let bootTimestamp = config.now()
+  const { parts, schedule } = makeParts(config, () => address, () => bootTimestamp, () => running, (entry, now) => {
     parts.store.put(Schedule.delivered(entry, now), now)
   }, (timer) => timers[timer].nudge())
   parts.store.onArrival((topic, queueId) => {
@@ -206,6 +209,7 @@ export const make = (config: BrokerConfig): Broker => {
       period = { scope, stopped: Deferred.makeUnsafe<void>() }
       running = true
       generation++
+      bootTimestamp = config.now()
       registerAll()
       yield* Effect.forkIn(schedule.run, scope)
       for (const timer of Object.values(timers)) yield* Effect.forkIn(timer.run, scope)

@@ -24,6 +24,8 @@ export interface Parts {
   readonly settings: Settings.Settings
   /** The address published in routes. */
   readonly address: () => string
+  /** When the broker last started (epoch ms). */
+  readonly bootTimestamp: () => number
   readonly storeHost: () => StoredMessage.SocketAddress
   readonly store: Store.Store
   readonly topics: Topics.Topics

@@ -55,6 +55,13 @@ export interface Store {
   readonly storeTimeAt: (topic: string, queueId: number, queueOffset: bigint) => number
   /** Forgets every record of `topic` (the commit log keeps its offsets growing). */
   readonly deleteTopic: (topic: string) => void
+  /** Totals for runtime info: the commit log's end, records and bytes put, the oldest store time (-1: none). */
+  readonly stats: () => {
+    readonly commitLogMaxOffset: bigint
+    readonly puts: number
+    readonly putBytes: number
+    readonly earliestStoreTime: number
+  }
   /** Called after each put with the record's topic and queue. */
   readonly onArrival: (listener: (topic: string, queueId: number) => void) => void
 }
@@ -102,6 +109,9 @@ export const make = (options: StoreOptions): Store => {
   const byOffset = new Map<bigint, Entry>()
   const listeners: Array<(topic: string, queueId: number) => void> = []
   let commitLogOffset = 0n
+  let puts = 0
+  let putBytes = 0
+  let earliestStoreTime = -1
 
   const illegal = (): PutResult => ({
     _tag: "Illegal",
@@ -137,6 +147,9 @@ export const make = (options: StoreOptions): Store => {
     queues.set(key, queue)
     byOffset.set(commitLogOffset, entry)
     commitLogOffset += BigInt(record.length)
+    puts++
+    putBytes += record.length
+    if (earliestStoreTime < 0) earliestStoreTime = storeTimestamp
     for (const listener of listeners) listener(input.topic, input.queueId)
     return { _tag: "Stored", entry }
   }
@@ -159,6 +172,7 @@ export const make = (options: StoreOptions): Store => {
         queues.delete(key)
       }
     },
+    stats: () => ({ commitLogMaxOffset: commitLogOffset, puts, putBytes, earliestStoreTime }),
     onArrival: (listener) => {
       listeners.push(listener)
     }

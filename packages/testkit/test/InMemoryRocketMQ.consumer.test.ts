@@ -235,6 +235,9 @@ describe("InMemoryRocketMQ consumer features", () => {
       )
       const byGroup = yield* call(RequestCode.GET_CONSUME_STATS, { consumerGroup: "g" })
       assert.strictEqual(text(byGroup.body), text(stats.body))
+      // A topic list (5.x) is taken as given: a topic the broker does not have is left out.
+      const byList = yield* call(RequestCode.GET_CONSUME_STATS, { consumerGroup: "g", topicList: "T;Unknown" })
+      assert.strictEqual(text(byList.body), text(stats.body))
     }))
 
   it.effect("wakes a held pull only for a message its tags match", () =>

@@ -13,7 +13,6 @@ import { RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
 import { Clock, Effect } from "effect"
 import type { Handler } from "../../InMemoryRocketMQ.ts"
 import type * as Parts from "./Parts.ts"
-import * as Requests from "./requests.ts"
 import * as Wire from "./wire.ts"
 
 const conflict = (topic: string) => `The topic[${topic}] is conflict with system topic.`
@@ -71,7 +70,7 @@ export const make = (parts: Parts.Parts): Parts.Processors => {
       }))
 
   const deleteTopic: Handler = (request) =>
-    Wire.withHeader(Requests.DeleteTopicRequestHeader, request, (header) =>
+    Wire.withHeader(Headers.DeleteTopicRequestHeader, request, (header) =>
       Effect.sync(() => {
         if (header.topic.trim() === "") return Wire.respond(request, ResponseCode.INVALID_PARAMETER, "The specified topic is blank.")
         if (parts.topics.isSystemTopic(header.topic)) {

@@ -5,13 +5,12 @@
  * "forbiddenTable":{},"subscriptionGroupTable":{…}}` with each configuration's keys in fastjson's
  * order) and DELETE_SUBSCRIPTIONGROUP (207; `cleanOffset` also forgets the group's offsets).
  */
-import { FastJson } from "@effect-rocketmq/client"
+import { FastJson, Headers } from "@effect-rocketmq/client"
 import { RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
 import { Effect } from "effect"
 import type { Handler } from "../../InMemoryRocketMQ.ts"
 import * as Groups from "./Groups.ts"
 import type * as Parts from "./Parts.ts"
-import * as Requests from "./requests.ts"
 import * as Wire from "./wire.ts"
 
 export const make = (parts: Parts.Parts): Parts.Processors => {
@@ -40,10 +39,10 @@ export const make = (parts: Parts.Parts): Parts.Processors => {
     })
 
   const remove: Handler = (request) =>
-    Wire.withHeader(Requests.DeleteSubscriptionGroupRequestHeader, request, (header) =>
+    Wire.withHeader(Headers.DeleteSubscriptionGroupRequestHeader, request, (header) =>
       Effect.sync(() => {
         parts.groups.delete(header.groupName)
-        if (header.cleanOffset === true) parts.offsets.deleteGroup(header.groupName)
+        if (header.cleanOffset) parts.offsets.deleteGroup(header.groupName)
         return Wire.respond(request, ResponseCode.SUCCESS)
       }))
 

@@ -15,8 +15,8 @@
  * broker-name order (Java's hash order is arbitrary).
  */
 import { Headers } from "@effect-rocketmq/client"
-import { Header, RemotingCommand, RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
-import { Effect, Schema } from "effect"
+import { RemotingCommand, RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
+import { Effect } from "effect"
 import type { Handler, TopicConfig } from "../../InMemoryRocketMQ.ts"
 import * as Wire from "./wire.ts"
 
@@ -47,17 +47,6 @@ export interface NameServer {
   /** The queue data of `topic` per broker, or undefined when no broker has it. */
   readonly queueData: (topic: string) => ReadonlyArray<QueueData> | undefined
 }
-
-/** DELETE_TOPIC_IN_NAMESRV (216) request. */
-const DeleteTopicFromNamesrvRequestHeader = Header.make("DeleteTopicFromNamesrvRequestHeader", {
-  topic: Schema.String,
-  clusterName: Schema.optionalKey(Schema.String)
-})
-
-/** GET_TOPICS_BY_CLUSTER (224) request. */
-const GetTopicsByClusterRequestHeader = Header.make("GetTopicsByClusterRequestHeader", {
-  cluster: Schema.String
-})
 
 const byName = <A extends { readonly brokerName: string }>(a: A, b: A) =>
   a.brokerName < b.brokerName ? -1 : a.brokerName > b.brokerName ? 1 : 0
@@ -135,7 +124,7 @@ export const make = (clusterName: string): NameServer => {
     Effect.sync(() => Wire.respondJson(request, Wire.fastJson({ topicList: [...topicTable.keys()] })))
 
   const deleteTopic: Handler = (request) =>
-    Wire.withHeader(DeleteTopicFromNamesrvRequestHeader, request, (header) =>
+    Wire.withHeader(Headers.DeleteTopicFromNamesrvRequestHeader, request, (header) =>
       Effect.sync(() => {
         const byBroker = topicTable.get(header.topic)
         if (header.clusterName === undefined || header.clusterName === "") {
@@ -149,7 +138,7 @@ export const make = (clusterName: string): NameServer => {
       }))
 
   const getTopicsByCluster: Handler = (request) =>
-    Wire.withHeader(GetTopicsByClusterRequestHeader, request, (header) =>
+    Wire.withHeader(Headers.GetTopicsByClusterRequestHeader, request, (header) =>
       Effect.sync(() => {
         const topics = header.cluster !== clusterName
           ? []

@@ -16,7 +16,6 @@ import { RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
 import { Effect } from "effect"
 import type { Handler } from "../../InMemoryRocketMQ.ts"
 import type * as Parts from "./Parts.ts"
-import * as Requests from "./requests.ts"
 import * as Wire from "./wire.ts"
 
 /**
@@ -24,11 +23,12 @@ import * as Wire from "./wire.ts"
  * the broker's max offset, the group's committed and pull offsets and the store time of the last
  * consumed message, keyed by message queue objects as fastjson writes them; `consumeTps` is 0.0
  * (no rate is measured here). Topics the group's heartbeat does not subscribe to are left out when
- * it subscribes to any.
+ * it subscribes to any, unless the request lists its topics (`topicList`).
  */
-const consumeStats = (parts: Parts.Parts, group: string, topic: string | undefined): string => {
-  const subscriptions = parts.clients.consumer(group)?.subscriptions
-  const topics = topic === undefined || topic === "" ? parts.offsets.topicsOf(group) : [topic]
+const consumeStats = (parts: Parts.Parts, group: string, topic: string | undefined, list: ReadonlyArray<string>): string => {
+  // A topic list (5.x `topicList`, `;`-separated) is taken as it is, without the subscription check.
+  const subscriptions = list.length > 0 ? undefined : parts.clients.consumer(group)?.subscriptions
+  const topics = list.length > 0 ? list : topic === undefined || topic === "" ? parts.offsets.topicsOf(group) : [topic]
   const entries: Array<readonly [object, unknown]> = []
   for (const name of topics) {
     const config = parts.topics.get(name)
@@ -101,8 +101,11 @@ export const make = (parts: Parts.Parts): Parts.Processors => {
       Effect.sync(() => offset(request, parts.store.minOffset(header.topic, header.queueId), "")))
 
   const stats: Handler = (request) =>
-    Wire.withHeader(Requests.GetConsumeStatsRequestHeader, request, (header) =>
-      Effect.sync(() => Wire.respondJson(request, consumeStats(parts, header.consumerGroup, header.topic))))
+    Wire.withHeader(Headers.GetConsumeStatsRequestHeader, request, (header) =>
+      Effect.sync(() => {
+        const list = (header.topicList ?? "").split(";").filter((topic) => topic.trim() !== "")
+        return Wire.respondJson(request, consumeStats(parts, header.consumerGroup, header.topic, list))
+      }))
 
   return [
     [RequestCode.GET_CONSUME_STATS, stats],

@@ -367,7 +367,11 @@ export interface PullOffsets {
 
 /**
  * The outcome of {@link pullMessage}, as Java's `PullStatus`:
- * - `Found` (code 0): messages, already decoded;
+ * - `Found` (code 0): messages, already decoded — and, apart, the `undecodable` ones: records
+ *   whose body could not be decompressed (an unknown compression type, corrupt data), each with
+ *   its queue offset, fields, stored body and error (`StoredMessage.UndecodableMessage`). One such
+ *   record never hides the others; `nextBeginOffset` moves past it like any other, so a consumer
+ *   decides what to do with it (report, forward, skip) and keeps its place in the queue;
  * - `NoNewMsg` (19, PULL_NOT_FOUND): nothing at or after the offset yet;
  * - `NoMatchedMsg` (20, PULL_RETRY_IMMEDIATELY): messages there, none matching the subscription;
  * - `OffsetIllegal` (21, PULL_OFFSET_MOVED): the offset is outside `minOffset … maxOffset`.
@@ -376,7 +380,11 @@ export interface PullOffsets {
  * @category models
  */
 export type PullResult =
-  | (PullOffsets & { readonly _tag: "Found"; readonly messages: ReadonlyArray<StoredMessage.StoredMessage> })
+  | (PullOffsets & {
+    readonly _tag: "Found"
+    readonly messages: ReadonlyArray<StoredMessage.StoredMessage>
+    readonly undecodable: ReadonlyArray<StoredMessage.UndecodableMessage>
+  })
   | (PullOffsets & { readonly _tag: "NoNewMsg" })
   | (PullOffsets & { readonly _tag: "NoMatchedMsg" })
   | (PullOffsets & { readonly _tag: "OffsetIllegal" })
@@ -433,13 +441,17 @@ export const pullMessage: (
       suggestWhichBrokerId: header.suggestWhichBrokerId
     }
     if (status !== "Found") return { _tag: status, ...offsets } satisfies PullResult
-    const decoded = response.body === undefined ? [] : StoredMessage.decodeSync(response.body)
+    const decoded = response.body === undefined ? { messages: [], undecodable: [] } : StoredMessage.decodeBodySync(response.body)
     if (decoded instanceof MessageDecodeError) return yield* Op.bodyError(address, request.code, decoded.message)
-    const messages: ReadonlyArray<StoredMessage.StoredMessage> =
-      (pull.filterTags ?? true) && expressionType === "TAG" && Heartbeat.parseTags(subscription).length > 0
-        ? decoded.filter((m: StoredMessage.StoredMessage) => Heartbeat.matchesTag(subscription, Message.tagsOf(m)))
-        : decoded
-    return { _tag: "Found", ...offsets, messages } satisfies PullResult
+    const filter = (pull.filterTags ?? true) && expressionType === "TAG" && Heartbeat.parseTags(subscription).length > 0
+    const matching = <M extends StoredMessage.StoredMessage>(all: ReadonlyArray<M>): ReadonlyArray<M> =>
+      filter ? all.filter((m) => Heartbeat.matchesTag(subscription, Message.tagsOf(m))) : all
+    return {
+      _tag: "Found",
+      ...offsets,
+      messages: matching(decoded.messages),
+      undecodable: matching(decoded.undecodable)
+    } satisfies PullResult
   }
 )
 

@@ -432,3 +432,28 @@ export class GroupAlreadyRegistered extends Schema.TaggedError<GroupAlreadyRegis
     return false
   }
 }
+
+/**
+ * A body could not be compressed or decompressed with a RocketMQ compression type (see
+ * `Compression`). Not retryable: the same bytes fail the same way.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CompressionError extends Schema.TaggedError<CompressionError>()("CompressionError", {
+  compression: Schema.Literals(["ZLIB", "LZ4", "ZSTD"]),
+  operation: Schema.Literals(["compress", "decompress"]),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `Cannot ${this.operation} the ${this.compression} body: ${this.detail}.`
+  }
+  /** False: the same bytes fail the same way. */
+  get isRetryable(): boolean {
+    return false
+  }
+  /** False: compression happens before sending and after receiving. */
+  get mayHaveReachedPeer(): boolean {
+    return false
+  }
+}

@@ -7,13 +7,23 @@
  * preparedTransactionOffset int64, bodyLength int32 + body, topicLength (int8 for V1, int16 for
  * V2) + topic, propertiesLength int16 + properties. A pull body is records back to back.
  *
- * Decoding checks every length against the record and the buffer: truncated or inconsistent
- * records, unknown magic codes and unsupported compression are {@link MessageDecodeError}s, never
- * exceptions. Unlike Java's decoder, which stops silently at the first bad record, a bad record
- * fails the whole body. Hosts are IPv4 unless sysFlag bit `0x10` (born host) or `0x20` (store
- * host) says IPv6. A body with sysFlag bit `0x1` is decompressed (ZLIB, compression type 0 or 3
- * in bits 8–10; LZ4 and ZSTD are refused) and the bit is cleared, as Java does. Bodies and other
- * byte fields are views of the input, not copies.
+ * Decoding checks every length against the record and the buffer, and tells two kinds of
+ * failure apart:
+ *
+ * - the **framing** of a record is broken (truncated, unknown magic code, lengths that do not add
+ *   up): the records after it cannot be found, so the body fails with a
+ *   {@link MessageDecodeError} — never an exception, and never a silent stop as Java's decoder
+ *   does;
+ * - the framing is intact but the **content** cannot be decoded (a body compressed with an
+ *   unknown type, or corrupt, or larger than `maxDecompressedBytes` once decompressed): that
+ *   record alone is an {@link UndecodableMessage} — every field, the stored (still compressed)
+ *   body and the error — and the records around it decode as usual. {@link decodeBody} returns
+ *   both lists; {@link decode} is the strict form that fails on either.
+ *
+ * Hosts are IPv4 unless sysFlag bit `0x10` (born host) or `0x20` (store host) says IPv6. A body
+ * with sysFlag bit `0x1` is decompressed (ZLIB, LZ4 or ZSTD by the type in bits 8–10, see
+ * `Compression`) and the bit is cleared, as Java does. Bodies and other byte fields are views of
+ * the input, not copies.
  *
  * The encoder writes the same format (what an in-memory broker stores); the IPv6 bits of sysFlag
  * follow the host addresses given, and the magic code follows the topic length unless chosen.
@@ -22,9 +32,10 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
-import { isIPv4, isIPv6 } from "node:net"
 import * as zlib from "node:zlib"
 import { MessageDecodeError, MessageEncodeError } from "./ClientError.ts"
+import * as Compression from "./Compression.ts"
+import * as Record from "./internal/storedRecord.ts"
 import * as Properties from "./Properties.ts"
 
 /**
@@ -33,7 +44,7 @@ import * as Properties from "./Properties.ts"
  * @since 0.1.0
  * @category constants
  */
-export const MAGIC_CODE_V1 = 0xdaa320a7 | 0
+export const MAGIC_CODE_V1 = Record.MAGIC_CODE_V1
 
 /**
  * Magic code of the V2 record (2-byte topic length, needed for topics over 127 bytes).
@@ -41,7 +52,7 @@ export const MAGIC_CODE_V1 = 0xdaa320a7 | 0
  * @since 0.1.0
  * @category constants
  */
-export const MAGIC_CODE_V2 = 0xdaa320ab | 0
+export const MAGIC_CODE_V2 = Record.MAGIC_CODE_V2
 
 /**
  * Magic code that marks the unused end of a commit-log file; never a message.
@@ -49,7 +60,7 @@ export const MAGIC_CODE_V2 = 0xdaa320ab | 0
  * @since 0.1.0
  * @category constants
  */
-export const BLANK_MAGIC_CODE = 0xcbd43194 | 0
+export const BLANK_MAGIC_CODE = Record.BLANK_MAGIC_CODE
 
 /**
  * The bits of a message's `sysFlag` (Java's `MessageSysFlag`).
@@ -57,21 +68,7 @@ export const BLANK_MAGIC_CODE = 0xcbd43194 | 0
  * @since 0.1.0
  * @category constants
  */
-export const SysFlag = {
-  COMPRESSED: 0x1,
-  MULTI_TAGS: 0x2,
-  TRANSACTION_PREPARED: 0x4,
-  TRANSACTION_COMMIT: 0x8,
-  TRANSACTION_ROLLBACK: 0xc,
-  BORNHOST_V6: 0x10,
-  STOREHOST_V6: 0x20,
-  NEED_UNWRAP: 0x40,
-  INNER_BATCH: 0x80,
-  COMPRESSION_LZ4: 0x100,
-  COMPRESSION_ZSTD: 0x200,
-  COMPRESSION_ZLIB: 0x300,
-  COMPRESSION_TYPE_MASK: 0x700
-} as const
+export const SysFlag = Record.SysFlag
 
 /**
  * Largest decompressed body accepted by default (64 MiB): a guard against compression bombs.
@@ -79,7 +76,7 @@ export const SysFlag = {
  * @since 0.1.0
  * @category constants
  */
-export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = Compression.DEFAULT_MAX_BYTES
 
 /**
  * A host and port. `host` is dotted IPv4, or IPv6 written as Java does (eight groups of lowercase
@@ -130,6 +127,31 @@ export interface StoredMessage {
 }
 
 /**
+ * A record whose framing is intact but whose content could not be decoded: every field as
+ * stored — `body` is the stored (still compressed) bytes and `sysFlag` keeps its compression
+ * bits — and the `error` that says why. Its `queueOffset` lets a consumer account for it (skip
+ * it, log it, forward it) without losing its place in the queue.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UndecodableMessage extends StoredMessage {
+  readonly error: MessageDecodeError
+}
+
+/**
+ * The records of a body, split by {@link decodeBody}: those that decoded, and those whose
+ * content did not.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DecodedBody {
+  readonly messages: ReadonlyArray<StoredMessage>
+  readonly undecodable: ReadonlyArray<UndecodableMessage>
+}
+
+/**
  * What {@link encode} writes. `bodyCrc` defaults to the CRC32 of `body` masked to 31 bits;
  * `version` defaults to V1, or V2 when the topic takes more than 127 UTF-8 bytes.
  *
@@ -172,49 +194,8 @@ export interface DecodeOptions {
 // Hosts and message ids
 // ---------------------------------------------------------------------------------------------
 
-const HEX = "0123456789ABCDEF"
-
-const toHex = (bytes: Uint8Array): string => {
-  let out = ""
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]! >> 4]! + HEX[bytes[i]! & 0xf]!
-  return out
-}
-
-const formatIp = (bytes: Uint8Array): string => {
-  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`
-  const groups: Array<string> = []
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16))
-  return groups.join(":")
-}
-
 /** @internal: the 4 or 16 address bytes of a textual IPv4/IPv6 host, or undefined. */
-export const parseIp = (host: string): Uint8Array | undefined => {
-  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host
-  if (isIPv4(bare)) return Uint8Array.from(bare.split(".").map(Number))
-  if (!isIPv6(bare) || bare.includes("%")) return undefined
-  let text = bare
-  const tail: Array<number> = []
-  const lastColon = text.lastIndexOf(":")
-  const last = text.slice(lastColon + 1)
-  if (last.includes(".")) {
-    const parts = last.split(".").map(Number)
-    tail.push((parts[0]! << 8) | parts[1]!, (parts[2]! << 8) | parts[3]!)
-    text = text.slice(0, lastColon + 1) + "0:0"
-  }
-  const [head, rest] = text.includes("::") ? text.split("::") as [string, string] : [text, undefined]
-  const parse = (s: string) => (s === "" ? [] : s.split(":").map((g) => parseInt(g, 16)))
-  const left = parse(head)
-  const right = rest === undefined ? [] : parse(rest)
-  let groups = rest === undefined ? left : [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right]
-  if (tail.length === 2) groups = [...groups.slice(0, 6), ...tail]
-  if (groups.length !== 8) return undefined
-  const out = new Uint8Array(16)
-  for (let i = 0; i < 8; i++) {
-    out[2 * i] = groups[i]! >> 8
-    out[2 * i + 1] = groups[i]! & 0xff
-  }
-  return out
-}
+export const parseIp = Record.parseIp
 
 /**
  * The offset message id of a stored message: uppercase hex of the store host's address bytes
@@ -231,7 +212,7 @@ export const makeOffsetMsgId = (storeHost: SocketAddress, commitLogOffset: bigin
   buffer.set(ip, 0)
   buffer.writeInt32BE(storeHost.port | 0, ip.length)
   buffer.writeBigInt64BE(BigInt.asIntN(64, commitLogOffset), ip.length + 4)
-  return toHex(buffer)
+  return Record.toHex(buffer)
 }
 
 /**
@@ -250,7 +231,7 @@ export const parseOffsetMsgId = (
   const bytes = Buffer.from(offsetMsgId, "hex")
   const ipLength = bytes.length - 12
   return {
-    storeHost: { host: formatIp(bytes.subarray(0, ipLength)), port: bytes.readInt32BE(ipLength) },
+    storeHost: { host: Record.formatIp(bytes.subarray(0, ipLength)), port: bytes.readInt32BE(ipLength) },
     commitLogOffset: bytes.readBigInt64BE(ipLength + 4)
   }
 }
@@ -259,209 +240,22 @@ export const parseOffsetMsgId = (
 // Decoding
 // ---------------------------------------------------------------------------------------------
 
-const utf8Decoder = new TextDecoder("utf-8")
-const EMPTY = new Uint8Array(0)
-
-const asBuffer = (bytes: Uint8Array): Buffer =>
-  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-
-/** A cursor over one record: every read is checked against the record's end. */
-class Reader {
-  readonly buf: Buffer
-  readonly start: number
-  readonly end: number
-  pos: number
-  constructor(buf: Buffer, start: number, end: number) {
-    this.buf = buf
-    this.start = start
-    this.end = end
-    this.pos = start
+/** @internal: the synchronous decoder behind {@link decodeBody}. */
+export const decodeBodySync = (bytes: Uint8Array, options?: DecodeOptions): DecodedBody | MessageDecodeError => {
+  const buf = Record.asBuffer(bytes)
+  const decompress = options?.decompress ?? true
+  const maxDecompressed = options?.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES
+  const messages: Array<StoredMessage> = []
+  const undecodable: Array<UndecodableMessage> = []
+  let pos = 0
+  while (pos < buf.length) {
+    const record = Record.decodeRecord(buf, pos, decompress, maxDecompressed)
+    if (record instanceof MessageDecodeError) return record
+    if ("error" in record) undecodable.push(record)
+    else messages.push(record)
+    pos += record.storeSize
   }
-  need(n: number, field: string): MessageDecodeError | undefined {
-    if (this.end - this.pos >= n) return undefined
-    return new MessageDecodeError({
-      reason: "Truncated",
-      offset: this.start,
-      detail: `the record (${this.end - this.start} bytes) ends inside field ${field} ` +
-        `(needs ${n} bytes at record byte ${this.pos - this.start})`
-    })
-  }
-  int32(): number {
-    const v = this.buf.readInt32BE(this.pos)
-    this.pos += 4
-    return v
-  }
-  int64(): bigint {
-    const v = this.buf.readBigInt64BE(this.pos)
-    this.pos += 8
-    return v
-  }
-  bytes(n: number): Uint8Array {
-    const v = this.buf.subarray(this.pos, this.pos + n)
-    this.pos += n
-    return v
-  }
-}
-
-const badLength = (offset: number, detail: string) => new MessageDecodeError({ reason: "BadLength", offset, detail })
-
-const inflate = (
-  body: Uint8Array,
-  sysFlag: number,
-  offset: number,
-  maxBytes: number
-): Uint8Array | MessageDecodeError => {
-  const type = (sysFlag & SysFlag.COMPRESSION_TYPE_MASK) >> 8
-  if (type === 1 || type === 2) {
-    return new MessageDecodeError({
-      reason: "UnsupportedCompression",
-      offset,
-      detail: `the body is compressed with ${type === 1 ? "LZ4" : "ZSTD"} (sysFlag 0x${sysFlag.toString(16)}), ` +
-        "which this client does not support; only ZLIB is. Have producers use ZLIB (Java's default)"
-    })
-  }
-  if (type !== 0 && type !== 3) {
-    return new MessageDecodeError({
-      reason: "UnsupportedCompression",
-      offset,
-      detail: `unknown compression type ${type} in sysFlag 0x${sysFlag.toString(16)}`
-    })
-  }
-  try {
-    return zlib.inflateSync(body, { maxOutputLength: maxBytes })
-  } catch (error) {
-    return new MessageDecodeError({
-      reason: "DecompressFailed",
-      offset,
-      detail: `the ZLIB body (${body.length} bytes) could not be inflated: ` +
-        `${error instanceof Error ? error.message : String(error)}` +
-        (error instanceof RangeError ? ` (limit ${maxBytes} bytes)` : "")
-    })
-  }
-}
-
-// The smallest record: 84 fixed bytes (IPv4 hosts), body length, 1-byte topic length, properties length.
-const MIN_RECORD = 84 + 4 + 1 + 2
-
-const decodeRecord = (
-  buf: Buffer,
-  start: number,
-  decompress: boolean,
-  maxDecompressed: number
-): StoredMessage | MessageDecodeError => {
-  const available = buf.length - start
-  if (available < 8) {
-    return new MessageDecodeError({
-      reason: "Truncated",
-      offset: start,
-      detail: `${available} bytes remain, fewer than a record's size and magic code`
-    })
-  }
-  const storeSize = buf.readInt32BE(start)
-  const magic = buf.readInt32BE(start + 4)
-  if (magic !== MAGIC_CODE_V1 && magic !== MAGIC_CODE_V2) {
-    return new MessageDecodeError({
-      reason: "BadMagicCode",
-      offset: start,
-      detail: `magic code 0x${(magic >>> 0).toString(16).padStart(8, "0")} is ` +
-        (magic === BLANK_MAGIC_CODE
-          ? "the commit-log end-of-file marker, not a message"
-          : `neither V1 (0xdaa320a7) nor V2 (0xdaa320ab)`)
-    })
-  }
-  if (storeSize < MIN_RECORD) {
-    return badLength(start, `the record announces ${storeSize} bytes; a record takes at least ${MIN_RECORD}`)
-  }
-  if (storeSize > available) {
-    return new MessageDecodeError({
-      reason: "Truncated",
-      offset: start,
-      detail: `the record announces ${storeSize} bytes but only ${available} remain`
-    })
-  }
-  const r = new Reader(buf, start, start + storeSize)
-  r.pos += 8
-  // Fixed fields up to the born host's address: bodyCRC .. bornTimestamp.
-  const bodyCrc = r.int32()
-  const queueId = r.int32()
-  const flag = r.int32()
-  const queueOffset = r.int64()
-  const commitLogOffset = r.int64()
-  let sysFlag = r.int32()
-  const bornTimestamp = Number(r.int64())
-  const bornIpLength = (sysFlag & SysFlag.BORNHOST_V6) === 0 ? 4 : 16
-  const storeIpLength = (sysFlag & SysFlag.STOREHOST_V6) === 0 ? 4 : 16
-  const e1 = r.need(bornIpLength + 4 + 8 + storeIpLength + 4 + 4 + 8 + 4, "bornHost..bodyLength")
-  if (e1 !== undefined) return e1
-  const bornIp = r.bytes(bornIpLength)
-  const bornPort = r.int32()
-  const storeTimestamp = Number(r.int64())
-  const storeIp = r.bytes(storeIpLength)
-  const storePort = r.int32()
-  const reconsumeTimes = r.int32()
-  const preparedTransactionOffset = r.int64()
-  const bodyLength = r.int32()
-  if (bodyLength < 0) return badLength(start, `negative body length ${bodyLength}`)
-  const e2 = r.need(bodyLength, "body")
-  if (e2 !== undefined) return e2
-  let body: Uint8Array = bodyLength === 0 ? EMPTY : r.bytes(bodyLength)
-  if (decompress && bodyLength > 0 && (sysFlag & SysFlag.COMPRESSED) !== 0) {
-    const inflated = inflate(body, sysFlag, start, maxDecompressed)
-    if (inflated instanceof MessageDecodeError) return inflated
-    body = inflated
-    sysFlag &= ~SysFlag.COMPRESSED
-  }
-  const version = magic === MAGIC_CODE_V1 ? "V1" : "V2"
-  const e3 = r.need(version === "V1" ? 1 : 2, "topicLength")
-  if (e3 !== undefined) return e3
-  const topicLength = version === "V1" ? buf.readInt8(r.pos) : buf.readInt16BE(r.pos)
-  r.pos += version === "V1" ? 1 : 2
-  if (topicLength < 0) return badLength(start, `negative topic length ${topicLength}`)
-  const e4 = r.need(topicLength + 2, "topic")
-  if (e4 !== undefined) return e4
-  const topic = utf8Decoder.decode(r.bytes(topicLength))
-  const propertiesLength = buf.readInt16BE(r.pos)
-  r.pos += 2
-  if (propertiesLength < 0) return badLength(start, `negative properties length ${propertiesLength}`)
-  const e5 = r.need(propertiesLength, "properties")
-  if (e5 !== undefined) return e5
-  const properties = propertiesLength === 0
-    ? Properties.fromEntries([])
-    : Properties.decode(utf8Decoder.decode(r.bytes(propertiesLength)))
-  if (r.pos !== r.end) {
-    return new MessageDecodeError({
-      reason: "SizeMismatch",
-      offset: start,
-      detail: `the record announces ${storeSize} bytes but its fields take ${r.pos - start}`
-    })
-  }
-  const storeHost: SocketAddress = { host: formatIp(storeIp), port: storePort }
-  const idBytes = Buffer.alloc(storeIpLength + 12)
-  idBytes.set(storeIp, 0)
-  idBytes.writeInt32BE(storePort, storeIpLength)
-  idBytes.writeBigInt64BE(commitLogOffset, storeIpLength + 4)
-  const offsetMsgId = toHex(idBytes)
-  return {
-    storeSize,
-    version,
-    bodyCrc,
-    queueId,
-    flag,
-    queueOffset,
-    commitLogOffset,
-    sysFlag,
-    bornTimestamp,
-    bornHost: { host: formatIp(bornIp), port: bornPort },
-    storeTimestamp,
-    storeHost,
-    reconsumeTimes,
-    preparedTransactionOffset,
-    body,
-    topic,
-    properties,
-    msgId: Properties.get(properties, "UNIQ_KEY") ?? offsetMsgId,
-    offsetMsgId
-  }
+  return { messages, undecodable }
 }
 
 /** @internal: the synchronous decoder behind {@link decode}. */
@@ -469,23 +263,30 @@ export const decodeSync = (
   bytes: Uint8Array,
   options?: DecodeOptions
 ): ReadonlyArray<StoredMessage> | MessageDecodeError => {
-  const buf = asBuffer(bytes)
-  const decompress = options?.decompress ?? true
-  const maxDecompressed = options?.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES
-  const out: Array<StoredMessage> = []
-  let pos = 0
-  while (pos < buf.length) {
-    const message = decodeRecord(buf, pos, decompress, maxDecompressed)
-    if (message instanceof MessageDecodeError) return message
-    out.push(message)
-    pos += message.storeSize
-  }
-  return out
+  const body = decodeBodySync(bytes, options)
+  if (body instanceof MessageDecodeError) return body
+  return body.undecodable.length > 0 ? body.undecodable[0]!.error : body.messages
 }
 
 /**
- * Decodes every record of `bytes` (a pull body: records back to back). An empty buffer gives no
- * messages; any bad record fails the whole body with a {@link MessageDecodeError}.
+ * Decodes every record of `bytes` (a pull body: records back to back), keeping going past
+ * records whose content cannot be decoded: they come back in `undecodable`, each with every
+ * field and its error. Fails with a {@link MessageDecodeError} only when the framing breaks (see
+ * the module header). An empty buffer gives two empty lists.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeBody = (bytes: Uint8Array, options?: DecodeOptions): Effect.Effect<DecodedBody, MessageDecodeError> =>
+  Effect.suspend(() => {
+    const out = decodeBodySync(bytes, options)
+    return out instanceof MessageDecodeError ? Effect.fail(out) : Effect.succeed(out)
+  })
+
+/**
+ * Decodes every record of `bytes`, strictly: any record that cannot be decoded, framing or
+ * content, fails the whole body with a {@link MessageDecodeError}. An empty buffer gives no
+ * messages. Pull responses use {@link decodeBody}, which isolates a bad record instead.
  *
  * @since 0.1.0
  * @category decoding

@@ -17,6 +17,9 @@ export * as ClientError from "./ClientError.ts"
 export * as ClientInstance from "./ClientInstance.ts"
 
 /** @since 0.1.0 */
+export * as Compression from "./Compression.ts"
+
+/** @since 0.1.0 */
 export * as ConsumerGroup from "./ConsumerGroup.ts"
 
 /** @since 0.1.0 */

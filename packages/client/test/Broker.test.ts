@@ -129,6 +129,26 @@ describe("Broker.sendMessage", () => {
 describe("Broker.pullMessage", () => {
   const pull: Broker.PullRequest = { consumerGroup: "cg", topic: "TestTopic", queueId: 0, queueOffset: 0n }
 
+  /** A stored record of TestTopic at `queueOffset` with tag `tag`. */
+  const record = (queueOffset: bigint, tag: string, body: Uint8Array = new Uint8Array([1]), sysFlag = 0) =>
+    StoredMessage.encode({
+      queueId: 0,
+      flag: 0,
+      queueOffset,
+      commitLogOffset: queueOffset * 100n,
+      sysFlag,
+      bornTimestamp: 0,
+      bornHost: { host: "127.0.0.1", port: 1 },
+      storeTimestamp: 0,
+      storeHost: { host: "127.0.0.1", port: 10911 },
+      reconsumeTimes: 0,
+      preparedTransactionOffset: 0n,
+      body,
+      topic: "TestTopic",
+      properties: Properties.fromEntries([["TAGS", tag]])
+    })
+
+
   it.effect("sends 11 with sysFlag 4 and subscription * by default, and decodes a FOUND body (golden pull-11)", () =>
     Effect.gen(function*() {
       const fake = Fake.make(Fake.replay(sampleFrame("pull-11")))
@@ -157,7 +177,8 @@ describe("Broker.pullMessage", () => {
         minOffset: 0n,
         maxOffset: 1n,
         suggestWhichBrokerId: 0,
-        messages: undefined
+        messages: undefined,
+        undecodable: []
       })
       assert.strictEqual(result.messages.length, 1)
       assert.strictEqual(new TextDecoder().decode(result.messages[0]!.body), "hello rocketmq")
@@ -196,23 +217,6 @@ describe("Broker.pullMessage", () => {
 
   it.effect("re-filters FOUND messages by exact tag, as Java does after the broker's hash filter", () =>
     Effect.gen(function*() {
-      const record = (queueOffset: bigint, tag: string) =>
-        StoredMessage.encode({
-          queueId: 0,
-          flag: 0,
-          queueOffset,
-          commitLogOffset: queueOffset * 100n,
-          sysFlag: 0,
-          bornTimestamp: 0,
-          bornHost: { host: "127.0.0.1", port: 1 },
-          storeTimestamp: 0,
-          storeHost: { host: "127.0.0.1", port: 10911 },
-          reconsumeTimes: 0,
-          preparedTransactionOffset: 0n,
-          body: new Uint8Array([1]),
-          topic: "TestTopic",
-          properties: Properties.fromEntries([["TAGS", tag]])
-        })
       const body = Buffer.concat([yield* record(0n, "a"), yield* record(1n, "b"), yield* record(2n, "c")])
       const layer = Fake.make(Fake.answer(0, { extFields: pullHeader, body })).layer
       const filtered = yield* Broker.pullMessage(BROKER, { ...pull, subscription: "a || c" }).pipe(Effect.provide(layer))
@@ -221,6 +225,30 @@ describe("Broker.pullMessage", () => {
         Effect.provide(layer)
       )
       assert.isTrue(unfiltered._tag === "Found" && unfiltered.messages.length === 3)
+    }))
+
+  it.effect("returns a record whose body cannot be decompressed apart, with its offset and error, and decodes the ones around it", () =>
+    Effect.gen(function*() {
+      const corrupt = new Uint8Array([9, 9, 9, 9])
+      const body = Buffer.concat([
+        yield* record(0n, "a", new TextEncoder().encode("zero"), 0),
+        yield* record(1n, "a", corrupt, 0x101),
+        yield* record(2n, "a", zlib.deflateSync(new TextEncoder().encode("two")), 0x301),
+        yield* record(3n, "b", corrupt, 0x201)
+      ])
+      const layer = Fake.make(Fake.answer(0, { extFields: { ...pullHeader, nextBeginOffset: "4" }, body })).layer
+      const result = yield* Broker.pullMessage(BROKER, pull).pipe(Effect.provide(layer))
+      assert.strictEqual(result._tag, "Found")
+      if (result._tag !== "Found") return
+      assert.deepStrictEqual(result.messages.map((m) => new TextDecoder().decode(m.body)), ["zero", "two"])
+      assert.deepStrictEqual(result.undecodable.map((m) => [m.queueOffset, m.sysFlag, m.error.reason]), [
+        [1n, 0x101, "DecompressFailed"],
+        [3n, 0x201, "DecompressFailed"]
+      ])
+      assert.deepStrictEqual(result.undecodable[0]!.body, corrupt)
+      assert.strictEqual(result.nextBeginOffset, 4n)
+      const tagged = yield* Broker.pullMessage(BROKER, { ...pull, subscription: "a" }).pipe(Effect.provide(layer))
+      assert.isTrue(tagged._tag === "Found" && tagged.undecodable.length === 1 && tagged.messages.length === 2)
     }))
 
   it.effect("reports a corrupt body or missing offsets as ResponseDecodeError", () =>

@@ -34,7 +34,8 @@ describe("ClientError: classification", () => {
       [new ClientError.MessageEncodeError({ detail: "d" }), false],
       [new ClientError.PropertiesError({ reason: "EmptyName", detail: "d" }), false],
       [new ClientError.JsonParseError({ detail: "d" }), false],
-      [new ClientError.BodyDecodeError({ body: "TopicRouteData", detail: "d" }), false]
+      [new ClientError.BodyDecodeError({ body: "TopicRouteData", detail: "d" }), false],
+      [new ClientError.CompressionError({ compression: "LZ4", operation: "decompress", detail: "d" }), false]
     ]
     for (const [error, reached] of cases) {
       expect([error._tag, error.isRetryable, error.mayHaveReachedPeer]).toEqual([error._tag, false, reached])

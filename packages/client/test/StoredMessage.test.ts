@@ -2,8 +2,11 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as fc from "fast-check"
 import * as zlib from "node:zlib"
+import { generatedBody } from "../../../scripts/java/JavaClient.ts"
+import * as Compression from "../src/Compression.ts"
 import * as Properties from "../src/Properties.ts"
 import * as StoredMessage from "../src/StoredMessage.ts"
+import { JAVA_COMPRESSED } from "./fixtures/javaCompressed.ts"
 import { fromHex, sampleFrame } from "./support/samples.ts"
 
 // A test vector of the rocketmq-rust project: the record its frozen_message_frame() builds.
@@ -156,23 +159,71 @@ describe("StoredMessage", () => {
       }
     }))
 
-  it.effect("refuses LZ4 and ZSTD bodies, corrupt ZLIB and oversized inflation with typed errors", () =>
+  it.effect("decompresses the LZ4, ZSTD and ZLIB bodies a Java producer wrote, clearing the COMPRESSED bit", () =>
+    Effect.gen(function*() {
+      for (const type of Compression.types) {
+        const sample = JAVA_COMPRESSED[type]
+        const bytes = yield* StoredMessage.encode(input({ body: Buffer.from(sample.body, "base64"), sysFlag: sample.sysFlag }))
+        const m = yield* decodeOne(bytes)
+        assert.deepStrictEqual(m.body, generatedBody(0, 5000), type)
+        assert.strictEqual(m.sysFlag, sample.sysFlag & ~0x1)
+      }
+    }))
+
+  it.effect("fails strict decoding of an unknown compression type, a corrupt body and oversized inflation with typed errors", () =>
     Effect.gen(function*() {
       const body = zlib.deflateSync(new Uint8Array(10000))
       const fail = (sysFlag: number, options?: StoredMessage.DecodeOptions, b: Uint8Array = body) =>
         Effect.flatMap(StoredMessage.encode(input({ body: b, sysFlag })), (bytes) => Effect.flip(StoredMessage.decode(bytes, options)))
+      const unknown = yield* fail(0x501)
+      assert.strictEqual(unknown.reason, "UnsupportedCompression")
+      expect(unknown.message).toContain("unknown compression type 5")
       const lz4 = yield* fail(0x101)
-      assert.strictEqual(lz4.reason, "UnsupportedCompression")
-      expect(lz4.message).toContain("LZ4")
-      const zstd = yield* fail(0x201)
-      assert.strictEqual(zstd.reason, "UnsupportedCompression")
-      expect(zstd.message).toContain("ZSTD")
-      assert.strictEqual((yield* fail(0x501)).reason, "UnsupportedCompression")
+      assert.strictEqual(lz4.reason, "DecompressFailed")
+      expect(lz4.message).toContain("LZ4 body")
       assert.strictEqual((yield* fail(0x1, undefined, new Uint8Array([1, 2, 3, 4]))).reason, "DecompressFailed")
       const bomb = yield* fail(0x1, { maxDecompressedBytes: 1000 })
       assert.strictEqual(bomb.reason, "DecompressFailed")
-      expect(bomb.message).toContain("limit 1000 bytes")
+      expect(bomb.message).toContain("exceed 1000 bytes")
+      expect(bomb.message).toContain("TopicA queue 1 offset 5")
     }))
+
+  it("decodeBody returns every record whose framing holds: bad bodies apart, with their fields, and the rest decoded (property)", () =>
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom("ok", "zlib", "lz4", "bad-lz4", "bad-zstd", "unknown"), { maxLength: 12 }), (kinds) => {
+        const plain = new TextEncoder().encode("body ".repeat(50))
+        const records = kinds.map((kind, i) => {
+          const [body, sysFlag] = kind === "ok" ? [plain, 0]
+            : kind === "zlib" ? [zlib.deflateSync(plain), 0x301]
+            : kind === "lz4" ? [Compression.compressSync("LZ4", plain) as Uint8Array, 0x101]
+            : kind === "bad-lz4" ? [plain, 0x101]
+            : kind === "bad-zstd" ? [plain, 0x201]
+            : [plain, 0x601]
+          return StoredMessage.encodeSync(input({ queueOffset: BigInt(i), body, sysFlag })) as Uint8Array
+        })
+        const decoded = StoredMessage.decodeBodySync(Buffer.concat(records))
+        assert(!(decoded instanceof Error))
+        const good = kinds.flatMap((k, i) => (k === "ok" || k === "zlib" || k === "lz4" ? [BigInt(i)] : []))
+        assert.deepStrictEqual(decoded.messages.map((m) => m.queueOffset), good)
+        for (const m of decoded.messages) assert.deepStrictEqual(m.body, plain)
+        const bad = kinds.flatMap((k, i) => (k.startsWith("bad") || k === "unknown" ? [BigInt(i)] : []))
+        assert.deepStrictEqual(decoded.undecodable.map((m) => m.queueOffset), bad)
+        for (const m of decoded.undecodable) {
+          assert.deepStrictEqual(m.body, plain, "the stored body, as it was")
+          assert.strictEqual(m.sysFlag & 0x1, 0x1)
+          assert.strictEqual(m.error.reason, m.sysFlag === 0x601 ? "UnsupportedCompression" : "DecompressFailed")
+          assert.strictEqual(m.topic, "TopicA")
+        }
+      })
+    ))
+
+  it("decodeBody still fails the whole body when a record's framing breaks", () => {
+    const good = StoredMessage.encodeSync(input()) as Uint8Array
+    const out = StoredMessage.decodeBodySync(Buffer.concat([good, V11.subarray(0, 50)]))
+    assert(out instanceof Error)
+    assert.strictEqual(out.reason, "Truncated")
+    assert.strictEqual(out.offset, good.length)
+  })
 
   it.effect("fails truncated, oversized and inconsistent records with typed errors", () =>
     Effect.gen(function*() {

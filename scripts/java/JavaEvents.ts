@@ -61,7 +61,9 @@ export const SendError = Schema.Struct({
   error: Schema.String,
   message: Schema.String,
   code: opt(Schema.Number),
-  brokerAddr: opt(Str)
+  brokerAddr: opt(Str),
+  /** The innermost cause of a wrapped Java exception: class and message. */
+  cause: opt(Schema.String)
 })
 export type SendError = typeof SendError.Type
 
@@ -193,7 +195,9 @@ export const ErrorEvent = Schema.Struct({
   message: Schema.String,
   error: opt(Schema.String),
   code: opt(Schema.Number),
-  brokerAddr: opt(Str)
+  brokerAddr: opt(Str),
+  /** The innermost cause of a wrapped Java exception: class and message. */
+  cause: opt(Schema.String)
 })
 export type ErrorEvent = typeof ErrorEvent.Type
 

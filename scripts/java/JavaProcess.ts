@@ -210,7 +210,9 @@ export const run = (
 /** The error for a run that ended with a non-zero exit code: the driver's own error events and its stderr. */
 export const exitedWithError = (subcommand: Subcommand, result: Run): JavaBuild.JavaDriverError => {
   const errors = result.events.flatMap((e) =>
-    e.event === "error" || e.event === "send-error" ? [`${e.event}: ${e.message}`] : []
+    e.event === "error" || e.event === "send-error"
+      ? [`${e.event}: ${e.message}${e.cause === undefined ? "" : ` (cause: ${e.cause})`}`]
+      : []
   )
   return new JavaBuild.JavaDriverError({
     reason: "ExitedWithError",

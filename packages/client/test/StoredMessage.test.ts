@@ -215,7 +215,7 @@ describe("StoredMessage", () => {
           assert.strictEqual(m.topic, "TopicA")
         }
       })
-    ))
+    ), 60_000)
 
   it("decodeBody still fails the whole body when a record's framing breaks", () => {
     const good = StoredMessage.encodeSync(input()) as Uint8Array

@@ -37,6 +37,10 @@ final class Errors {
 
     static Json describe(Json into, Throwable error) {
         into.put("error", error.getClass().getSimpleName()).put("message", String.valueOf(error.getMessage()));
+        // Java wraps the real reason ("send message Exception"): name the innermost cause too.
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+        if (root != error) into.put("cause", root.getClass().getSimpleName() + ": " + root.getMessage());
         if (error instanceof MQBrokerException) {
             into.put("code", ((MQBrokerException) error).getResponseCode());
             into.put("brokerAddr", ((MQBrokerException) error).getBrokerAddr());

@@ -58,8 +58,9 @@ final class Produce {
             TransactionMQProducer tx = new TransactionMQProducer(group);
             tx.setTransactionListener(listener());
             producer = tx;
-            if (!mode.equals("SYNC") || batch > 0 || shardingKey != null) {
-                throw new Errors.Usage("--transaction sends one message at a time, synchronously (no --mode, --batch or --sharding-key)");
+            if (!mode.equals("SYNC") || batch > 0 || shardingKey != null || queueId >= 0) {
+                throw new Errors.Usage("--transaction sends one message at a time, synchronously, to a queue Java picks "
+                    + "(no --mode, --batch, --sharding-key or --queue-id)");
             }
         } else {
             producer = new DefaultMQProducer(group);

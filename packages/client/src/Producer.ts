@@ -24,6 +24,12 @@
  *   `sendLatencyFaultEnable` turns on Java's latency fault tolerance.
  * - **Compression**: bodies of at least `compressMsgBodyOverHowmuch` (4 KiB) bytes are sent
  *   ZLIB-compressed at level 5, as Java; `compressBodies: false` turns it off.
+ * - **Batches** (`sendBatch`): Java's rules (one topic, not a retry topic, one `waitStoreMsgOk`, no
+ *   delay level), each message checked as above, then split into SEND_BATCH_MESSAGE requests of at
+ *   most `maxMessageSize` bytes, sent in order with the retries of a send; every msgId is returned.
+ * - **Transactions** (`sendInTransaction`): the half message is sent (retries as a send), then the
+ *   local transaction runs and END_TRANSACTION tells the broker COMMIT, ROLLBACK or UNKNOWN; a
+ *   failing local transaction is UNKNOWN. `checkTransaction` answers the broker's checks.
  * - **Interruption**: interrupting a send interrupts its request (the response, if any, is
  *   dropped); the message may or may not be stored then.
  * - **Closing** the producer's scope stops admission (later sends fail with `ProducerClosed`),
@@ -35,19 +41,18 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Config, Context, Deferred, Duration, Effect, Exit, Layer, Metric, Random, type Scope } from "effect"
-import * as Broker from "./Broker.ts"
+import { Config, Context, Duration, Effect, Layer, Metric, Random, type Scope } from "effect"
+import type * as Broker from "./Broker.ts"
 import type { GroupAlreadyRegistered, NoRouteInfo } from "./ClientError.ts"
 import { ClientInstance } from "./ClientInstance.ts"
-import * as FaultStrategy from "./internal/faultStrategy.ts"
-import * as QueueSelection from "./internal/queueSelection.ts"
-import * as SendLoop from "./internal/sendLoop.ts"
+import * as Admission from "./internal/admission.ts"
+import * as SendPaths from "./internal/sendPaths.ts"
+import * as Transactions from "./internal/transactions.ts"
 import * as Validation from "./internal/validation.ts"
-import * as Message from "./Message.ts"
-import * as Properties from "./Properties.ts"
-import * as MessageQueue from "./MessageQueue.ts"
-import * as Heartbeat from "./Heartbeat.ts"
-import { InvalidMessage, type InvalidProducerOptions, ProducerClosed, type SendFailed } from "./ProducerError.ts"
+import type * as Message from "./Message.ts"
+import type * as MessageQueue from "./MessageQueue.ts"
+import type { BatchPartlySent, InvalidMessage, InvalidProducerOptions, ProducerClosed, SendFailed } from "./ProducerError.ts"
+import type * as Transaction from "./Transaction.ts"
 
 /**
  * Plain data; every field but `group` has Java's default.
@@ -64,7 +69,7 @@ export interface ProducerOptions {
   readonly retryTimesWhenSendFailed?: number | undefined
   /** Also retry, on another broker, a send stored on the master but not flushed or replicated. Default false. */
   readonly retryAnotherBrokerWhenNotStoreOK?: boolean | undefined
-  /** Largest body (and batch) accepted, in bytes. Default 4 MiB. */
+  /** Largest body (and batch request) accepted, in bytes. Default 4 MiB. */
   readonly maxMessageSize?: number | undefined
   /** Compress bodies of at least `compressMsgBodyOverHowmuch` bytes. Default true. */
   readonly compressBodies?: boolean | undefined
@@ -74,6 +79,14 @@ export interface ProducerOptions {
   readonly sendLatencyFaultEnable?: boolean | undefined
   /** Queue count of a topic the broker creates from `TBW102` on first send. Default 4. */
   readonly defaultTopicQueueNums?: number | undefined
+  /**
+   * Answers the brokers' transaction checks for this group (Java's `checkLocalTransaction`): how
+   * the local transaction of a half message ended. Without it, checks are logged and left
+   * unanswered (the broker asks again, up to 15 times).
+   */
+  readonly checkTransaction?: ((check: TransactionCheck) => Effect.Effect<TransactionResolution, unknown>) | undefined
+  /** Checks waiting for an answer before more are dropped. Default 2000 (`checkRequestHoldMax`). */
+  readonly checkRequestHoldMax?: number | undefined
 }
 
 /**
@@ -83,7 +96,7 @@ export interface ProducerOptions {
  * @category models
  */
 export interface SendOptions {
-  /** This send's budget; default the producer's `sendMsgTimeout`. */
+  /** This send's budget (each request's, for a batch); default the producer's `sendMsgTimeout`. */
   readonly timeout?: Duration.Input | undefined
   /** Ordered send: the queue at `|javaHashCode(shardingKey) % queues|` (one attempt, as Java). */
   readonly shardingKey?: string | undefined
@@ -101,6 +114,55 @@ export interface SendOptions {
  */
 export interface SendResult extends Broker.SendResult {
   readonly messageQueue: MessageQueue.MessageQueue
+}
+
+/**
+ * One request of a batch: the broker's answer and the queue it went to.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatchRequestResult extends Broker.BatchSendResult {
+  readonly messageQueue: MessageQueue.MessageQueue
+}
+
+/**
+ * A stored batch: every client message id, in order, and one result per request.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatchResult {
+  readonly msgIds: ReadonlyArray<string>
+  readonly requests: ReadonlyArray<BatchRequestResult>
+}
+
+/**
+ * How a transaction ended: deliver the message, drop it, or not known yet (the broker asks later).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TransactionResolution = Transaction.Resolution
+
+/**
+ * A broker's question about a half message (see {@link ProducerOptions.checkTransaction}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TransactionCheck = Transactions.TransactionCheck
+
+/**
+ * A transactional send: the half message's send result and how the transaction was ended.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TransactionSendResult extends SendResult {
+  readonly resolution: TransactionResolution
+  /** Why the local transaction ended UNKNOWN, when it failed. */
+  readonly localTransactionError: string | undefined
 }
 
 /**
@@ -129,6 +191,20 @@ export interface ProducerShape {
    * it succeeds once the request is handed to the connection, so a broker-side failure goes unseen.
    */
   readonly sendOneway: (message: Message.Message, options?: SendOptions | undefined) => Effect.Effect<void, SendError>
+  /** Sends messages of one topic as batches (SEND_BATCH_MESSAGE), split under `maxMessageSize`. */
+  readonly sendBatch: (
+    messages: ReadonlyArray<Message.Message>,
+    options?: SendOptions | undefined
+  ) => Effect.Effect<BatchResult, SendError | BatchPartlySent>
+  /**
+   * Sends a half message, runs `localTransaction` once it is stored (SEND_OK), and ends the
+   * transaction with its resolution (a failure is UNKNOWN; a store that was not OK is ROLLBACK,
+   * without running it), as Java's `sendMessageInTransaction`.
+   */
+  readonly sendInTransaction: <E, R>(
+    message: Message.Message,
+    localTransaction: (result: SendResult) => Effect.Effect<TransactionResolution, E, R>
+  ) => Effect.Effect<TransactionSendResult, SendError, R>
 }
 
 /**
@@ -149,7 +225,7 @@ export const messagesSentTotal = Metric.counter("rocketmq_producer_messages_sent
 })
 
 /**
- * Sends that failed (after their retries), by topic.
+ * Sends (and batch requests) that failed after their retries, by topic.
  *
  * @since 0.1.0
  * @category metrics
@@ -171,7 +247,7 @@ export const sendRetriesTotal = Metric.counter("rocketmq_producer_send_retries_t
 })
 
 /**
- * Duration of successful sends, retries included, in ms, by topic.
+ * Duration of successful sends (and batch requests), retries included, in ms, by topic.
  *
  * @since 0.1.0
  * @category metrics
@@ -193,7 +269,8 @@ export const defaults = {
   compressBodies: true,
   compressMsgBodyOverHowmuch: 4096,
   sendLatencyFaultEnable: false,
-  defaultTopicQueueNums: 4
+  defaultTopicQueueNums: 4,
+  checkRequestHoldMax: 2000
 } as const
 
 const checkOptions = (options: ProducerOptions): InvalidProducerOptions | undefined =>
@@ -201,14 +278,8 @@ const checkOptions = (options: ProducerOptions): InvalidProducerOptions | undefi
     Validation.checkInteger("retryTimesWhenSendFailed", options.retryTimesWhenSendFailed ?? 0, 0, 1000) ??
     Validation.checkInteger("maxMessageSize", options.maxMessageSize ?? 1, 1) ??
     Validation.checkInteger("compressMsgBodyOverHowmuch", options.compressMsgBodyOverHowmuch ?? 0, 0) ??
-    Validation.checkInteger("defaultTopicQueueNums", options.defaultTopicQueueNums ?? 1, 1, 65535)
-
-interface TopicMetrics {
-  readonly sent: Metric.Metric<number, unknown>
-  readonly failed: Metric.Metric<number, unknown>
-  readonly retried: Metric.Metric<number, unknown>
-  readonly latency: Metric.Metric<number, unknown>
-}
+    Validation.checkInteger("defaultTopicQueueNums", options.defaultTopicQueueNums ?? 1, 1, 65535) ??
+    Validation.checkInteger("checkRequestHoldMax", options.checkRequestHoldMax ?? 1, 1)
 
 /**
  * A producer of `options.group` on the {@link ClientInstance} in context, in the current scope.
@@ -224,167 +295,33 @@ export const make = (
     if (invalid !== undefined) return yield* invalid
     const group = options.group
     const instance = yield* ClientInstance
-    const random = yield* Random.Random
-    const timeoutMillis = Duration.toMillis(options.sendMsgTimeout ?? defaults.sendMsgTimeout)
-    const maxMessageSize = options.maxMessageSize ?? defaults.maxMessageSize
-    const compressOverBytes = (options.compressBodies ?? defaults.compressBodies)
-      ? options.compressMsgBodyOverHowmuch ?? defaults.compressMsgBodyOverHowmuch
-      : undefined
-
-    // Admission: closing waits for the sends in flight (each bounded by its deadline).
-    let closing = false
-    let inFlight = 0
-    const drained = Deferred.makeUnsafe<void>()
-    const leave = Effect.sync(() => {
-      inFlight--
-      if (closing && inFlight === 0) Deferred.doneUnsafe(drained, Exit.void)
-    })
-    yield* Effect.addFinalizer(() =>
-      Effect.suspend(() => {
-        closing = true
-        return inFlight === 0 ? Effect.void : Deferred.await(drained)
-      })
-    )
-    yield* instance.registerProducer(group)
-
-    const indexes = new Map<string, QueueSelection.SendIndex>()
-    const metrics = new Map<string, TopicMetrics>()
-    const metricsOf = (topic: string): TopicMetrics => {
-      let m = metrics.get(topic)
-      if (m === undefined) {
-        const attributes = { topic }
-        m = {
-          sent: Metric.withAttributes(messagesSentTotal, attributes),
-          failed: Metric.withAttributes(sendFailuresTotal, attributes),
-          retried: Metric.withAttributes(sendRetriesTotal, attributes),
-          latency: Metric.withAttributes(sendLatency, attributes)
-        }
-        metrics.set(topic, m)
-      }
-      return m
-    }
-
-    const loop: SendLoop.LoopContext = {
-      group,
+    const admission = Admission.make(group, { sent: messagesSentTotal, failed: sendFailuresTotal, retried: sendRetriesTotal, latency: sendLatency })
+    // Registered first, so released last: the group leaves the brokers after the sends in flight.
+    const checker = options.checkTransaction
+    const checkTransactionState = checker === undefined
+      ? undefined
+      : yield* Transactions.checkWorker(instance, group, checker, options.checkRequestHoldMax ?? defaults.checkRequestHoldMax)
+    yield* instance.registerProducer(group, { checkTransactionState })
+    yield* Effect.addFinalizer(() => admission.close)
+    const core: SendPaths.Core = {
       instance,
-      retryTimes: options.retryTimesWhenSendFailed ?? defaults.retryTimesWhenSendFailed,
-      defaultTopicQueueNums: options.defaultTopicQueueNums ?? defaults.defaultTopicQueueNums,
-      retryAnotherBrokerWhenNotStoreOK: options.retryAnotherBrokerWhenNotStoreOK ?? defaults.retryAnotherBrokerWhenNotStoreOK,
-      faults: (options.sendLatencyFaultEnable ?? defaults.sendLatencyFaultEnable) ? FaultStrategy.make() : undefined,
-      random: () => Math.abs(random.nextIntUnsafe() % 0x7fffffff),
-      indexOf: (topic) => {
-        let index = indexes.get(topic)
-        if (index === undefined) {
-          index = QueueSelection.makeIndex(random.nextIntUnsafe())
-          indexes.set(topic, index)
-        }
-        return index
-      },
-      isClosing: () => closing,
-      afterFailure: (topic) => Effect.asVoid(Effect.forkDetach(Effect.ignore(instance.refreshRoute(topic)))),
-      onRetry: (topic) => Metric.update(metricsOf(topic).retried, 1)
+      group,
+      admission,
+      loop: SendPaths.loopContext(instance, options, admission, yield* Random.Random),
+      timeoutMillis: Duration.toMillis(options.sendMsgTimeout ?? defaults.sendMsgTimeout),
+      maxMessageSize: options.maxMessageSize ?? defaults.maxMessageSize,
+      compressOverBytes: (options.compressBodies ?? defaults.compressBodies)
+        ? options.compressMsgBodyOverHowmuch ?? defaults.compressMsgBodyOverHowmuch
+        : undefined
     }
-
-    const admit = <A, E>(topic: string, effect: Effect.Effect<A, E>): Effect.Effect<A, E | ProducerClosed> =>
-      Effect.suspend((): Effect.Effect<A, E | ProducerClosed> => {
-        if (closing) return Effect.fail(new ProducerClosed({ group, inFlight: false }))
-        inFlight++
-        const m = metricsOf(topic)
-        return Effect.flatMap(Clock.currentTimeMillis, (start) =>
-          effect.pipe(
-            Effect.onExit((exit) =>
-              Exit.isSuccess(exit)
-                ? Effect.andThen(
-                  Metric.update(m.sent, 1),
-                  Effect.flatMap(Clock.currentTimeMillis, (end) => Metric.update(m.latency, end - start))
-                )
-                : Metric.update(m.failed, 1)
-            ),
-            Effect.ensuring(leave)
-          ))
-      })
-
-    const target = (queue: MessageQueue.MessageQueue, remaining: number) => ({
-      producerGroup: group,
-      queueId: queue.queueId,
-      brokerName: queue.brokerName,
-      defaultTopicQueueNums: loop.defaultTopicQueueNums,
-      compressOverBytes,
-      timeoutMillis: remaining
-    })
-
-    const sendOnce = (message: Message.Message) =>
-    (queue: MessageQueue.MessageQueue, address: string, remaining: number) =>
-      Effect.map(
-        Broker.sendMessage(address, message, target(queue, remaining)),
-        (result): SendResult => ({ ...result, messageQueue: queue })
-      ).pipe(instance.provide)
-
-    const onewayOnce = (message: Message.Message) =>
-    (queue: MessageQueue.MessageQueue, address: string, remaining: number) =>
-      instance.provide(Effect.asVoid(Broker.sendMessageOneway(address, message, target(queue, remaining))))
-
-    const ordered = (message: Message.Message, send: SendOptions) =>
-      Effect.gen(function*() {
-        if (send.queue !== undefined) {
-          if (send.queue.topic !== message.topic) {
-            return yield* new InvalidMessage({
-              reason: "Queue",
-              topic: message.topic,
-              detail: `the queue's topic ${JSON.stringify(send.queue.topic)} is not the message's; pick a queue of the message's topic`
-            })
-          }
-          return send.queue
-        }
-        const route = yield* instance.publishRoute(message.topic, { defaultTopicQueueNums: loop.defaultTopicQueueNums })
-        return send.shardingKey !== undefined
-          ? QueueSelection.byHash(route.publishQueues, Heartbeat.javaHashCode(send.shardingKey))
-          : send.selector!(route.publishQueues, message)
-      })
-
-    const isOrdered = (options: SendOptions | undefined): options is SendOptions =>
-      options !== undefined && (options.queue !== undefined || options.shardingKey !== undefined || options.selector !== undefined)
-
-    // Validation, admission, the loop (or one attempt on the picked queue for ordered sends), the span.
-    const run = <A>(
-      message: Message.Message,
-      options: SendOptions | undefined,
-      retry: boolean,
-      attempt: (queue: MessageQueue.MessageQueue, address: string, remaining: number) => Effect.Effect<A, Broker.BrokerError>,
-      isStoreOk: (result: A) => boolean
-    ): Effect.Effect<A, SendError> => {
-      const invalidMessage = Validation.checkMessage(message, maxMessageSize) ?? checkProperties(message)
-      if (invalidMessage !== undefined) return Effect.fail(invalidMessage)
-      const timeout = options?.timeout === undefined ? timeoutMillis : Duration.toMillis(options.timeout)
-      const work: Effect.Effect<SendLoop.Sent<A>, SendError> = isOrdered(options)
-        ? SendLoop.runOn(loop, message.topic, ordered(message, options), { timeoutMillis: timeout }, attempt)
-        : SendLoop.run(loop, message.topic, { timeoutMillis: timeout, retry, isStoreOk }, attempt)
-      return admit(message.topic, Effect.map(work, (sent) => sent.result)).pipe(
-        Effect.withSpan("Producer.send", { attributes: { "rocketmq.topic": message.topic, "rocketmq.group": group } })
-      )
-    }
-
-    const send = (message: Message.Message, options?: SendOptions | undefined) =>
-      run(message, options, true, sendOnce(message), isStoreOk)
-
-    const sendOneway = (message: Message.Message, options?: SendOptions | undefined) =>
-      run(message, options, false, onewayOnce(message), () => true)
-
-    return { group, send, sendOneway } satisfies ProducerShape
+    return {
+      group,
+      send: SendPaths.sendWith(core),
+      sendOneway: SendPaths.sendOneway(core),
+      sendBatch: SendPaths.sendBatch(core),
+      sendInTransaction: SendPaths.sendInTransaction(core)
+    } satisfies ProducerShape
   })
-
-const isStoreOk = (result: Broker.SendResult) => result.status === "SEND_OK"
-
-// A stand-in id of the real one's length, so the size check of the encoded properties holds.
-const PLACEHOLDER_UNIQ_ID = "0".repeat(32)
-
-/** The properties the message would be sent with encode (the checks of `Message.toProperties` and `Properties.encode`). */
-const checkProperties = (message: Message.Message): InvalidMessage | undefined => {
-  const properties = Effect.runSyncExit(Effect.flatMap(Message.toProperties(message, PLACEHOLDER_UNIQ_ID), Properties.encode))
-  if (Exit.isSuccess(properties)) return undefined
-  const error = Cause.squash(properties.cause) as { readonly detail?: string; readonly message: string }
-  return new InvalidMessage({ reason: "Properties", topic: message.topic, detail: error.detail ?? error.message })
-}
 
 /**
  * The producer as a layer over the {@link ClientInstance} in context.

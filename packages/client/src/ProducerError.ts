@@ -10,6 +10,8 @@
  * - {@link SendFailed}: every attempt failed with a retryable error, or the send timeout ran out
  *   between attempts. A failure that is not retryable ends the send with that error itself, as
  *   Java's producer rethrows it.
+ * - {@link BatchPartlySent}: a batch split into several requests stored some of them, then one
+ *   failed: which ids were stored and which not.
  * - {@link ProducerClosed}: the producer's scope closed before or while the send ran.
  *
  * @since 0.1.0
@@ -123,6 +125,40 @@ export class SendFailed extends Schema.TaggedError<SendFailed>()("SendFailed", {
 
   get mayHaveReachedPeer(): boolean {
     return this.reachedPeer
+  }
+}
+
+/**
+ * A batch too large for one request was sent as several (in order); some were stored, then one
+ * failed with `cause` and the rest were not sent. `sent` are the client ids of the stored
+ * messages, `notSent` those of the others (the failed request's included: it may be stored too
+ * when `cause` may have reached its broker).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BatchPartlySent extends Schema.TaggedError<BatchPartlySent>()("BatchPartlySent", {
+  topic: Schema.String,
+  sent: Schema.Array(Schema.String),
+  notSent: Schema.Array(Schema.String),
+  cause: Schema.Unknown
+}) {
+  override get message(): string {
+    const last = typeof this.cause === "object" && this.cause !== null && "message" in this.cause
+      ? String((this.cause as { readonly message: unknown }).message)
+      : String(this.cause)
+    return `Only ${this.sent.length} of the ${this.sent.length + this.notSent.length} messages of a batch to topic ` +
+      `${JSON.stringify(this.topic)} were stored before a request failed: ${last}. Send the messages listed in notSent again.`
+  }
+
+  /** Sending the rest again may succeed. */
+  get isRetryable(): boolean {
+    return true
+  }
+
+  /** Part of the batch is stored. */
+  get mayHaveReachedPeer(): boolean {
+    return true
   }
 }
 

@@ -16,31 +16,14 @@ import {
   BROKER_B,
   embedded,
   eventually,
-  type Fixture,
-  NAMESRV,
   routeOf,
   sendsTo,
   stored,
   twoBrokers
 } from "./support/cluster.ts"
+import { instanceOn, producerOn } from "./support/producer.ts"
 
 const TOPIC = "Orders"
-
-const instanceOn = (fixture: Fixture) =>
-  ClientInstance.make({
-    nameServerAddresses: NAMESRV,
-    clientIP: "10.0.0.5",
-    remoting: { channelFactory: fixture.connect, hooks: fixture.hooks }
-  })
-
-const producerOn = (fixture: Fixture, options?: Partial<Producer.ProducerOptions>) =>
-  Effect.gen(function*() {
-    const instance = yield* instanceOn(fixture)
-    const producer = yield* Producer.make({ group: "PG", ...options }).pipe(
-      Effect.provideService(ClientInstance.ClientInstance, instance)
-    )
-    return { instance, producer }
-  })
 
 const propertiesOf = (request: { readonly extFields: { readonly [k: string]: string } }) =>
   Properties.decode(request.extFields.i ?? "")

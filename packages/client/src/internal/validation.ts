@@ -7,8 +7,10 @@
  *
  * @internal
  */
+import { Cause, Effect, Exit } from "effect"
+import * as Message from "../Message.ts"
 import { InvalidMessage, InvalidProducerOptions } from "../ProducerError.ts"
-import type * as Message from "../Message.ts"
+import * as Properties from "../Properties.ts"
 
 /** Names of topics and groups: `^[%|a-zA-Z0-9_-]+$` (Java's `VALID_PATTERN_STR`). */
 const VALID_NAME = /^[%|a-zA-Z0-9_-]+$/
@@ -110,3 +112,17 @@ export const checkInteger = (
   Number.isInteger(value) && value >= min && value <= max
     ? undefined
     : new InvalidProducerOptions({ option, detail: `${value} is not a whole number between ${min} and ${max}` })
+
+// A stand-in id of the real one's length, so the size check of the encoded properties holds.
+const PLACEHOLDER_UNIQ_ID = "0".repeat(32)
+
+/**
+ * The properties string `message` is sent with (`Message.toProperties`, then `Properties.encode`),
+ * or why it cannot be made (a system name among the user properties, an empty value, …).
+ */
+export const encodedProperties = (message: Message.Message, uniqId: string = PLACEHOLDER_UNIQ_ID): string | InvalidMessage => {
+  const exit = Effect.runSyncExit(Effect.flatMap(Message.toProperties(message, uniqId), Properties.encode))
+  if (Exit.isSuccess(exit)) return exit.value
+  const error = Cause.squash(exit.cause) as { readonly detail?: string; readonly message: string }
+  return new InvalidMessage({ reason: "Properties", topic: message.topic, detail: error.detail ?? error.message })
+}

@@ -162,16 +162,25 @@ export const halfMessage = (topic: string, producerGroup: string, uniqId: string
 
 export const BROKER_B = "127.0.0.1:10921"
 
-/** What a scripted broker does with a send instead of storing it. */
-export type SendBehavior = (request: RemotingCommand.RemotingCommand) => Effect.Effect<RemotingCommand.RemotingCommand | undefined>
+/** What a scripted broker does with a send; `store` is what the embedded broker would do. */
+export type SendBehavior = (
+  request: RemotingCommand.RemotingCommand,
+  store: (request: RemotingCommand.RemotingCommand) => Effect.Effect<RemotingCommand.RemotingCommand | undefined>
+) => Effect.Effect<RemotingCommand.RemotingCommand | undefined>
 
 /** Answers `code` with `remark`. */
 export const answer = (code: number, remark?: string): SendBehavior => (request) =>
   Effect.succeed(RemotingCommand.response(request, code, remark))
 
 /** Waits `duration` (on the test clock), then behaves as `then`. */
-export const after = (duration: Duration.Input, then: SendBehavior): SendBehavior => (request) =>
-  Effect.andThen(Effect.sleep(duration), then(request))
+export const after = (duration: Duration.Input, then: SendBehavior): SendBehavior => (request, store) =>
+  Effect.andThen(Effect.sleep(duration), then(request, store))
+
+/** Stores the first `count` sends, then behaves as `then`. */
+export const storeFirst = (count: number, then: SendBehavior): SendBehavior => {
+  let seen = 0
+  return (request, store) => (seen++ < count ? store(request) : then(request, store))
+}
 
 /** One broker of {@link twoBrokers}: the embedded broker behind it, and its switches. */
 export interface TestBroker {
@@ -220,7 +229,7 @@ export const twoBrokers = (topic: string) =>
             const processors = new Map([...embedded.processors].map(([code, handle]) => [
               code,
               (request: RemotingCommand.RemotingCommand) =>
-                broker.behavior !== undefined && SEND_CODES.has(code) ? broker.behavior(request) : handle(request)
+                broker.behavior !== undefined && SEND_CODES.has(code) ? broker.behavior(request, (r) => handle(r)) : handle(request)
             ]))
             const child = yield* Scope.fork(outer)
             yield* Scope.provide(network.serve(address, { processors: recording(recorder, address, processors), shutdownTimeout: 0 }), child)

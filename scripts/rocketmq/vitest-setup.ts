@@ -1,11 +1,13 @@
 /**
- * Vitest global setup of the "integration" project: makes a real Apache RocketMQ NameServer and
- * Broker available to `*.integration.test.ts` files.
+ * Vitest global setup of the "integration" project: makes a real Apache RocketMQ cluster — a
+ * NameServer and two Brokers, `broker-a` and `broker-b`, both masters of `DefaultCluster` — available
+ * to `*.integration.test.ts` files. CI runs the same cluster (`.ci/run`), so a local run equals CI.
  *
- * - ROCKETMQ_NAMESRV_ADDR (and ROCKETMQ_BROKER_ADDR) set: use that cluster (CI starts one with
- *   scripts/rocketmq/up before `npm test`).
+ * - ROCKETMQ_NAMESRV_ADDR (and ROCKETMQ_BROKER_ADDR, and ROCKETMQ_BROKER_ADDRS for more than one
+ *   broker) set: use that cluster (CI starts one with scripts/rocketmq/up before `npm test`).
  * - otherwise, when Java and Maven (or an already downloaded jar cache) are here: start one on
- *   free loopback ports with scripts/rocketmq/up, and stop it after the run.
+ *   free loopback ports with `ROCKETMQ_BROKERS=2 scripts/rocketmq/up` (ROCKETMQ_BROKERS overrides
+ *   the count), and stop it after the run.
  * - otherwise: the suites skip, saying why — unless ROCKETMQ_IT is set, which makes a missing
  *   broker a failure.
  */
@@ -16,10 +18,21 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { TestProject } from "vitest/node"
 
+/** One broker of the cluster: its name (`broker-a`, …) and the address of its master. */
+export interface RocketMQBroker {
+  readonly name: string
+  readonly address: string
+}
+
 export interface RocketMQCluster {
   readonly namesrvAddr: string
+  /** The first broker's address (`broker-a`). */
   readonly brokerAddr: string
-  /** Set when this setup started the cluster: the script that stops it. */
+  /** Every broker, in order; `brokers[0]` is at `brokerAddr`. */
+  readonly brokers: ReadonlyArray<RocketMQBroker>
+  /** The RocketMQ version, when known (`ROCKETMQ_VERSION`; the harness's default is 5.3.3). */
+  readonly version: string | undefined
+  /** Set when this setup started the cluster. */
   readonly startedHere: boolean
 }
 
@@ -31,6 +44,9 @@ declare module "vitest" {
 
 const here = dirname(fileURLToPath(import.meta.url))
 const required = process.env.ROCKETMQ_IT !== undefined && process.env.ROCKETMQ_IT !== "" && process.env.ROCKETMQ_IT !== "0"
+const brokerCount = Number(process.env.ROCKETMQ_BROKERS ?? "2")
+/** Broker i listens on the first broker's port + 10 i (scripts/rocketmq/_common.sh). */
+const PORT_STEP = 10
 
 const has = (command: string): boolean => {
   try {
@@ -48,16 +64,36 @@ const portFree = (port: number, host: string): Promise<boolean> =>
     server.listen(port, host, () => server.close(() => resolve(true)))
   })
 
-/** A name server port and a broker port whose neighbours (port-2, port+1) are free too. */
+/**
+ * A name server port and a first broker port such that every broker's ports (port, port-2 and
+ * port+1, the last on 0.0.0.0) are free.
+ */
 const freePorts = async (): Promise<[number, number]> => {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 20000)
-    const ports = [base, base + 10, base + 8, base + 11]
-    const free = await Promise.all(ports.map((p, i) => portFree(p, i === 3 ? "0.0.0.0" : "127.0.0.1")))
+    const checks: Array<[number, string]> = [[base, "127.0.0.1"]]
+    for (let i = 0; i < brokerCount; i++) {
+      const port = base + 10 + i * PORT_STEP
+      checks.push([port, "127.0.0.1"], [port - 2, "127.0.0.1"], [port + 1, "0.0.0.0"])
+    }
+    const free = await Promise.all(checks.map(([port, host]) => portFree(port, host)))
     if (free.every(Boolean)) return [base, base + 10]
   }
-  throw new Error("could not find free loopback ports for a RocketMQ name server and broker")
+  throw new Error("could not find free loopback ports for a RocketMQ name server and its brokers")
 }
+
+/**
+ * `broker-a=127.0.0.1:10911;broker-b=127.0.0.1:10921` (quotes around it, from `up`'s stdout or
+ * run/env, are dropped; `,` separates too).
+ */
+export const parseBrokerAddrs = (text: string): Array<RocketMQBroker> =>
+  text.trim().replace(/^"|"$/g, "").split(/[;,]/).map((entry) => entry.trim()).filter((entry) => entry !== "").map((entry) => {
+    const at = entry.indexOf("=")
+    if (at <= 0 || at === entry.length - 1) {
+      throw new Error(`ROCKETMQ_BROKER_ADDRS: "${entry}" is not <brokerName>=<host:port> (e.g. broker-a=127.0.0.1:10911)`)
+    }
+    return { name: entry.slice(0, at), address: entry.slice(at + 1) }
+  })
 
 const run = (script: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string }> =>
   new Promise((resolve, reject) => {
@@ -68,20 +104,36 @@ const run = (script: string, env: NodeJS.ProcessEnv): Promise<{ code: number; st
     child.once("close", (code) => resolve({ code: code ?? 1, stdout }))
   })
 
+const given = (namesrvAddr: string): RocketMQCluster => {
+  const brokerAddr = process.env.ROCKETMQ_BROKER_ADDR
+  if (brokerAddr === undefined || brokerAddr === "") {
+    throw new Error(
+      "ROCKETMQ_NAMESRV_ADDR is set but ROCKETMQ_BROKER_ADDR is not: the integration suite needs both " +
+        "(scripts/rocketmq/up prints them; `source scripts/rocketmq/run/env`)."
+    )
+  }
+  const listed = parseBrokerAddrs(process.env.ROCKETMQ_BROKER_ADDRS ?? "")
+  const brokers = listed.length > 0 ? listed : [{ name: process.env.ROCKETMQ_BROKER_NAME ?? "broker-a", address: brokerAddr }]
+  if (brokers[0]!.address !== brokerAddr) {
+    throw new Error(
+      `ROCKETMQ_BROKER_ADDRS starts with ${brokers[0]!.name}=${brokers[0]!.address}, but ROCKETMQ_BROKER_ADDR is ${brokerAddr}: ` +
+        "they must name the same first broker."
+    )
+  }
+  return { namesrvAddr, brokerAddr, brokers, version: process.env.ROCKETMQ_VERSION || undefined, startedHere: false }
+}
+
 export default async function setup(project: TestProject) {
-  const given = process.env.ROCKETMQ_NAMESRV_ADDR
-  if (given !== undefined && given !== "") {
-    const broker = process.env.ROCKETMQ_BROKER_ADDR
-    if (broker === undefined || broker === "") {
-      throw new Error(
-        "ROCKETMQ_NAMESRV_ADDR is set but ROCKETMQ_BROKER_ADDR is not: the integration suite needs both " +
-          "(scripts/rocketmq/up prints them; `source scripts/rocketmq/run/env`)."
-      )
-    }
-    project.provide("rocketmq", { namesrvAddr: given, brokerAddr: broker, startedHere: false })
+  const namesrvAddr = process.env.ROCKETMQ_NAMESRV_ADDR
+  if (namesrvAddr !== undefined && namesrvAddr !== "") {
+    project.provide("rocketmq", given(namesrvAddr))
     return
   }
-  const cached = existsSync(join(here, "lib", process.env.ROCKETMQ_VERSION ?? "5.3.3", ".complete"))
+  if (!Number.isInteger(brokerCount) || brokerCount < 1) {
+    throw new Error(`ROCKETMQ_BROKERS=${process.env.ROCKETMQ_BROKERS} is not a broker count (1..8)`)
+  }
+  const version = process.env.ROCKETMQ_VERSION ?? "5.3.3"
+  const cached = existsSync(join(here, "lib", version, ".complete"))
   const missing = !has("java") ? "java" : !cached && !has("mvn") ? "mvn" : undefined
   if (missing !== undefined) {
     const reason = `${missing} is not installed, so no real RocketMQ broker can be started`
@@ -91,8 +143,17 @@ export default async function setup(project: TestProject) {
     return
   }
   const [namesrvPort, brokerPort] = await freePorts()
-  const env = { ROCKETMQ_NAMESRV_PORT: String(namesrvPort), ROCKETMQ_BROKER_PORT: String(brokerPort) }
-  console.warn(`[integration] starting Apache RocketMQ on 127.0.0.1:${namesrvPort} / :${brokerPort} (scripts/rocketmq/up)`)
+  const env = {
+    ROCKETMQ_NAMESRV_PORT: String(namesrvPort),
+    ROCKETMQ_BROKER_PORT: String(brokerPort),
+    ROCKETMQ_BROKERS: String(brokerCount),
+    // A busy machine (other builds, other clusters) can take minutes to boot three JVMs.
+    ROCKETMQ_START_TIMEOUT: process.env.ROCKETMQ_START_TIMEOUT ?? "300"
+  }
+  console.warn(
+    `[integration] starting Apache RocketMQ ${version}: name server 127.0.0.1:${namesrvPort}, ${brokerCount} broker(s) from ` +
+      `127.0.0.1:${brokerPort} (scripts/rocketmq/up)`
+  )
   const up = await run("up", env)
   if (up.code !== 0) {
     throw new Error(`scripts/rocketmq/up failed (exit ${up.code}); its log is above. Run it by hand to see why.`)
@@ -100,9 +161,12 @@ export default async function setup(project: TestProject) {
   const vars = Object.fromEntries(
     up.stdout.split("\n").map((line) => /^(\w+)=(.*)$/.exec(line.trim())).filter((m) => m !== null).map((m) => [m![1], m![2]])
   )
+  const brokerAddr = vars.ROCKETMQ_BROKER_ADDR ?? `127.0.0.1:${brokerPort}`
   const cluster: RocketMQCluster = {
     namesrvAddr: vars.ROCKETMQ_NAMESRV_ADDR ?? `127.0.0.1:${namesrvPort}`,
-    brokerAddr: vars.ROCKETMQ_BROKER_ADDR ?? `127.0.0.1:${brokerPort}`,
+    brokerAddr,
+    brokers: parseBrokerAddrs(vars.ROCKETMQ_BROKER_ADDRS ?? `broker-a=${brokerAddr}`),
+    version,
     startedHere: true
   }
   project.provide("rocketmq", cluster)

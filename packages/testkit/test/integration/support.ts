@@ -1,6 +1,6 @@
 /**
  * The real cluster the "integration" project's global setup provides, or why there is none, and
- * the harness scripts that kill and restart its broker.
+ * the harness scripts that kill and restart its brokers and its name server.
  */
 import { Admin, NameServer } from "@effect-rocketmq/client"
 import type { Broker, RouteData } from "@effect-rocketmq/client"
@@ -13,10 +13,20 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { inject } from "vitest"
 
+/** One broker of the cluster: its name (`broker-a`, …) and the address of its master. */
+export interface RocketMQBroker {
+  readonly name: string
+  readonly address: string
+}
+
 /** What scripts/rocketmq/vitest-setup.ts provides (it declares the same shape). */
 export interface RocketMQCluster {
   readonly namesrvAddr: string
+  /** The first broker's address (`broker-a`). */
   readonly brokerAddr: string
+  /** Every broker, in order (two, `broker-a` and `broker-b`, unless the run was given another cluster). */
+  readonly brokers: ReadonlyArray<RocketMQBroker>
+  readonly version: string | undefined
   readonly startedHere: boolean
 }
 
@@ -41,9 +51,13 @@ export const hostPort = (address: string): { readonly host: string; readonly por
   return { host: address.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(address.slice(at + 1)) }
 }
 
-/** The names scripts/rocketmq/up gives the cluster and its one broker group. */
+/** The names scripts/rocketmq/up gives the cluster and its first broker group. */
 export const CLUSTER_NAME = "DefaultCluster"
 export const BROKER_NAME = "broker-a"
+
+/** The address of the broker named `name`, or undefined when the cluster has no such broker. */
+export const brokerAddress = (real: RocketMQCluster, name: string): string | undefined =>
+  real.brokers.find((broker) => broker.name === name)?.address
 
 /** Topic and group names unique to this run, so runs against one long-lived cluster never meet. */
 export const runId = (): string => `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`
@@ -109,7 +123,7 @@ export const rawExchange = (address: string, frame: Uint8Array): Effect.Effect<B
   })
 
 // ---------------------------------------------------------------------------------------------
-// The harness scripts (scripts/rocketmq), for suites that stop and start the broker.
+// The harness scripts (scripts/rocketmq), for suites that stop and start brokers or the name server.
 // ---------------------------------------------------------------------------------------------
 
 const scripts = fileURLToPath(new URL("../../../../scripts/rocketmq/", import.meta.url))
@@ -131,15 +145,22 @@ export const harnessEnv = (real: RocketMQCluster): NodeJS.ProcessEnv => ({
   ROCKETMQ_BROKER_PORT: String(hostPort(real.brokerAddr).port)
 })
 
-/** Runs `scripts/rocketmq/<name>` for `real`; never fails (the exit code is in the result). */
+/** The harness scripts a suite may run against the cluster it was given. */
+export type HarnessScript = "broker-kill" | "broker-start" | "namesrv-kill" | "namesrv-start" | "namesrv-restart"
+
+/**
+ * Runs `scripts/rocketmq/<name> [args]` for `real` (the broker scripts take the broker's name,
+ * `broker-a` by default); never fails (the exit code is in the result).
+ */
 export const runScript = (
-  name: "broker-kill" | "broker-start",
+  name: HarnessScript,
   real: RocketMQCluster,
-  env?: NodeJS.ProcessEnv
+  env?: NodeJS.ProcessEnv,
+  args: ReadonlyArray<string> = []
 ): Effect.Effect<ScriptResult> =>
   Effect.callback<ScriptResult>((resume) => {
     const options = { env: { ...harnessEnv(real), ...env }, timeout: 180_000 }
-    const child = execFile(join(scripts, name), [], options, (error, stdout, stderr) => {
+    const child = execFile(join(scripts, name), args, options, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
       resume(Effect.succeed({ code, stdout, stderr }))
     })

@@ -115,7 +115,7 @@ describe.skipIf(skip !== undefined)(`a real broker killed and restarted${skip !=
         Effect.forEach([0, 1, 2, 3, 4, 5, 6, 7], worker, { concurrency: "unbounded" }),
         { startImmediately: true }
       )
-      yield* poll(10, Effect.sync(() => ok), (n) => n >= 300)
+      yield* poll(30, Effect.sync(() => ok), (n) => n >= 300)
       assert.isAtLeast(ok, 300, "the stream is flowing")
       const generationBefore = client.diagnostics().channels.find((c) => c.address === broker)!.generation
       const channelBefore = brokerChannel()!

@@ -8,6 +8,9 @@
 export * as FakeBroker from "./FakeBroker.ts"
 
 /** @since 0.1.0 */
+export * as FaultProxy from "./FaultProxy.ts"
+
+/** @since 0.1.0 */
 export * as InMemoryRocketMQ from "./InMemoryRocketMQ.ts"
 
 /** @since 0.1.0 */

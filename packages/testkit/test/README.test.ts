@@ -6,6 +6,7 @@ import { assert, expect, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import * as FakeBroker from "../src/FakeBroker.ts"
+import * as FaultProxy from "../src/FaultProxy.ts"
 import * as RemotingTest from "../src/RemotingTest.ts"
 
 it.effect("README: a silent broker times the call out, and nothing is left pending", () =>
@@ -71,4 +72,21 @@ it.effect("README: several servers on one network", () =>
     const client = yield* RemotingClient.make({ channelFactory: network.connect, nameServerAddresses: "namesrv:9876" })
     expect((yield* client.invokeNameServer(RemotingCommand.make({ code: 106 }), 1000)).remark).toBe("cluster")
     expect((yield* client.invoke("broker-a:10911", RemotingCommand.make({ code: 10 }), 1000)).remark).toBe("sent")
+  }))
+
+it.effect("README: a black-holed answer times the call out; the channel stays usable", () =>
+  Effect.gen(function*() {
+    const broker = yield* FakeBroker.make()
+    const proxy = yield* FaultProxy.make({ target: broker.address })
+    const channel = yield* Channel.make({ host: proxy.host, port: proxy.port })
+    const [connection] = yield* proxy.waitForConnections(1)
+
+    yield* connection!.drop("downstream")
+    const call = yield* Effect.forkChild(channel.sendWaitResponse(RemotingCommand.make({ code: 10 }), 3000))
+    yield* broker.waitForRequests(1)
+    yield* TestClock.adjust(3000)
+    assert((yield* Fiber.await(call))._tag === "Failure")
+
+    yield* connection!.pass("downstream")
+    expect((yield* channel.sendWaitResponse(RemotingCommand.make({ code: 10 }), 3000)).code).toBe(0)
   }))

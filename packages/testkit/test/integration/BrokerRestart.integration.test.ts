@@ -97,8 +97,11 @@ describe.skipIf(skip !== undefined)(`a real broker killed and restarted${skip !=
       yield* Effect.sleep("1 second")
       assert.isTrue(pulls.every((f) => f.pollUnsafe() === undefined), "the broker holds the pulls")
 
-      // A stream of sends, 8 in flight (30 s timeouts), each worker until its first failure.
+      // A stream of sends, 8 in flight (30 s timeouts), each worker until its first failure. A
+      // SYSTEM_BUSY answer (the broker's "[TIMEOUT_CLEAN_QUEUE]broker busy" on a loaded machine)
+      // is not the failure this test is about: that send is counted and the worker goes on.
       let ok = 0
+      let busy = 0
       const streamStarted = Date.now()
       const worker = (w: number) =>
         Effect.gen(function*() {
@@ -106,7 +109,14 @@ describe.skipIf(skip !== undefined)(`a real broker killed and restarted${skip !=
             const exit = yield* Effect.exit(
               Broker.sendMessage(broker, Message.make(stream, `w${w} m${i}`), { queueId: w % 4, timeoutMillis: 30_000 })
             )
-            if (Exit.isFailure(exit)) return { tag: failureTag(exit), at: Date.now() }
+            if (Exit.isFailure(exit)) {
+              const error = Cause.findErrorOption(exit.cause)
+              if (error._tag === "Some" && error.value._tag === "RemoteError" && error.value.responseCode === ResponseCode.SYSTEM_BUSY) {
+                busy++
+                continue
+              }
+              return { tag: failureTag(exit), at: Date.now() }
+            }
             ok++
           }
           return { tag: "NoFailureWithin60s", at: Date.now() }
@@ -189,7 +199,7 @@ describe.skipIf(skip !== undefined)(`a real broker killed and restarted${skip !=
       const sent = yield* Broker.sendMessage(broker, Message.make(stream, "after the restart"), { queueId: 0 })
       assert.strictEqual(sent.status, "SEND_OK")
       console.info(
-        `[restart] ${ok} sends before the kill; kill script ${killMillis} ms; every pending request failed ` +
+        `[restart] ${ok} sends before the kill (${busy} answered SYSTEM_BUSY); kill script ${killMillis} ms; every pending request failed ` +
           `within ${latest} ms of the kill; broker-start ${startMillis} ms; first successful call ` +
           `${reconnectMillis} ms after the restart began (${failures.length} refused before)`
       )

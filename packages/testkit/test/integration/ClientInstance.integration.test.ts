@@ -48,7 +48,8 @@ describe.skipIf(real === undefined)(`ClientInstance against a real broker${real 
       const topic = `CiNew_${runId()}`
       const route = yield* client.publishRoute(topic)
       assert.isTrue(route.fromTemplate)
-      assert.isAtMost(route.publishQueues.length, 4)
+      // TBW102 lives on every broker of the cluster: at most 4 queues from each.
+      assert.isAtMost(route.publishQueues.length, 4 * real!.brokers.length)
       const queue = route.publishQueues[0]!
       const address = Option.getOrThrow(yield* client.publishAddress(queue.brokerName))
       const sent = yield* client.provide(Broker.sendMessage(address, { topic, body: new TextEncoder().encode("x") }, { queueId: queue.queueId }))

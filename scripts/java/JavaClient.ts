@@ -284,9 +284,14 @@ export interface BenchProduceOptions extends ClientOptions {
   readonly warmupMs?: number | undefined
   readonly compressType?: "ZLIB" | "LZ4" | "ZSTD" | undefined
   readonly compressOver?: number | undefined
+  /** Java's `sendMsgTimeout`; Java's default (3 s) unless given. */
+  readonly sendTimeoutMs?: number | undefined
 }
 
-/** Java's producer throughput, latency and CPU (see the `bench` event). */
+/**
+ * Java's producer throughput, latency and CPU (see the `bench` event). Failed sends do not fail
+ * the call: they are counted in `failed` (and `warmupFailed`), for the benchmark to report.
+ */
 export const benchProduce = (options: BenchProduceOptions): Effect.Effect<JavaEvents.Bench, JavaBuild.JavaDriverError> =>
   runChecked("bench-produce", flags({
     ...common(options),
@@ -299,8 +304,9 @@ export const benchProduce = (options: BenchProduceOptions): Effect.Effect<JavaEv
     "duration-ms": options.durationMs,
     "warmup-ms": options.warmupMs,
     "compress-type": options.compressType,
-    "compress-over": options.compressOver
-  }), { jvmOptions: JavaProcess.BENCH_JVM_OPTIONS, ...options }).pipe(Effect.flatMap(benchEvent))
+    "compress-over": options.compressOver,
+    "send-timeout-ms": options.sendTimeoutMs
+  }), { jvmOptions: JavaProcess.BENCH_JVM_OPTIONS, ...options }, [0, 4]).pipe(Effect.flatMap(benchEvent))
 
 /** The Java side of `bench:consumer`: a push consumer in a new group drains `count` messages from the first offset. */
 export interface BenchConsumeOptions extends ClientOptions {

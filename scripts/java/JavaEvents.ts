@@ -163,6 +163,8 @@ export const Bench = Schema.Struct({
   cpuMs: Schema.Number,
   cpuUsPerMessage: Schema.NullOr(Schema.Number),
   warmupMessages: Schema.Number,
+  /** bench-produce: sends that failed during the warm-up (a broker or route not ready yet). */
+  warmupFailed: opt(Schema.Number),
   failed: opt(Schema.Number),
   inFlight: opt(Schema.Number),
   bodySize: opt(Schema.Number),

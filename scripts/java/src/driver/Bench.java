@@ -81,14 +81,14 @@ final class Bench {
             AtomicLong failed = new AtomicLong();
             long warmed = phase(producer, topic, body, inFlight, async, 0, warmupMs, latencies, failed);
             latencies.clear();
-            failed.set(0);
+            long warmupFailed = failed.getAndSet(0);
             long cpu0 = cpuNanos();
             long t0 = System.nanoTime();
             long sent = phase(producer, topic, body, inFlight, async, count, durationMs, latencies, failed);
             long elapsed = System.nanoTime() - t0;
             long cpu = cpuNanos() - cpu0;
             Out.emit(result("produce", sent, elapsed, cpu, latencies).put("failed", failed.get())
-                .put("warmupMessages", warmed).put("inFlight", inFlight).put("bodySize", bodySize).put("mode", async ? "ASYNC" : "SYNC"));
+                .put("warmupMessages", warmed).put("warmupFailed", warmupFailed).put("inFlight", inFlight).put("bodySize", bodySize).put("mode", async ? "ASYNC" : "SYNC"));
             return failed.get() == 0 ? Errors.OK : Errors.OPERATION_FAILED;
         } finally {
             producer.shutdown();

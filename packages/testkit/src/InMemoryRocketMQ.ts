@@ -27,6 +27,7 @@ import type { RemotingCommand, RemotingError, RemotingServer } from "@effect-roc
 import { Channel, RemotingClient } from "@effect-rocketmq/remoting"
 import { Context, type Duration, Effect, Layer, type Scope } from "effect"
 import * as Cluster from "./internal/rmq/Cluster.ts"
+import type * as RemotingTest from "./RemotingTest.ts"
 import type { InvalidOptions } from "./internal/rmq/errors.ts"
 
 // -------------------------------------------------------------------------------------------------
@@ -395,7 +396,22 @@ export const layerClient = (
  */
 export const network = (
   rmq: InMemoryRocketMQShape
-): Effect.Effect<Cluster.NetworkServed, RemotingServer.ServerListenError, Scope.Scope> => Cluster.network(rmq)
+): Effect.Effect<NetworkServed, RemotingServer.ServerListenError, Scope.Scope> => Cluster.network(rmq)
+
+/**
+ * A cluster served on an in-memory network (see {@link network}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface NetworkServed {
+  /** Opens channels to the cluster's name server and brokers: a `RemotingClient.ChannelFactory`. */
+  readonly channelFactory: RemotingClient.ChannelFactory
+  /** The name server's address on the network. */
+  readonly nameServerAddress: string
+  /** The network itself, to serve more servers beside the cluster. */
+  readonly network: RemotingTest.InMemoryNetwork
+}
 
 /**
  * Serves `rmq` on loopback TCP in the current scope: the name server on `host:port`, each broker

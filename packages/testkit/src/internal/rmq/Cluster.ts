@@ -6,7 +6,7 @@
  * transports.
  */
 import { StoredMessage } from "@effect-rocketmq/client"
-import { type RemotingClient, RemotingServer, RequestCode } from "@effect-rocketmq/remoting"
+import { RemotingServer, RequestCode } from "@effect-rocketmq/remoting"
 import { Clock, Effect, type Scope } from "effect"
 import type * as Public from "../../InMemoryRocketMQ.ts"
 import * as RemotingTest from "../../RemotingTest.ts"
@@ -173,13 +173,6 @@ export const remotingClient = (rmq: Public.InMemoryRocketMQShape, options?: Publ
   }, options)
 }
 
-export interface NetworkServed {
-  /** Opens channels to the cluster's name server and brokers: a `RemotingClient.ChannelFactory`. */
-  readonly channelFactory: RemotingClient.ChannelFactory
-  readonly nameServerAddress: string
-  readonly network: RemotingTest.InMemoryNetwork
-}
-
 export const network = (rmq: Public.InMemoryRocketMQShape) =>
   Effect.gen(function*() {
     const internal = internalOf(rmq)
@@ -192,7 +185,7 @@ export const network = (rmq: Public.InMemoryRocketMQShape) =>
       const [host, port] = splitHostPort(broker.address())
       yield* Serve.serveBroker(broker, (h, p, options) => net.serve(`${h}:${p}`, options), host, port, internal.nextChannelId)
     }
-    return { channelFactory: net.connect, nameServerAddress: internal.nameServerAddress, network: net } satisfies NetworkServed
+    return { channelFactory: net.connect, nameServerAddress: internal.nameServerAddress, network: net } satisfies Public.NetworkServed
   })
 
 const splitHostPort = (address: string): readonly [string, number] => {

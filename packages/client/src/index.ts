@@ -8,6 +8,9 @@
 export * as Admin from "./Admin.ts"
 
 /** @since 0.1.0 */
+export * as Allocation from "./Allocation.ts"
+
+/** @since 0.1.0 */
 export * as Broker from "./Broker.ts"
 
 /** @since 0.1.0 */
@@ -18,6 +21,9 @@ export * as ClientInstance from "./ClientInstance.ts"
 
 /** @since 0.1.0 */
 export * as Compression from "./Compression.ts"
+
+/** @since 0.1.0 */
+export * as ConsumerError from "./ConsumerError.ts"
 
 /** @since 0.1.0 */
 export * as ConsumerGroup from "./ConsumerGroup.ts"

@@ -1,0 +1,53 @@
+/**
+ * Where a consumer starts on a queue it was just assigned (Java's
+ * `computePullFromWhereWithException`): the group's stored offset when there is one; otherwise
+ * the `consumeFromWhere` rule; and nothing at all this round when the stored offset could not be
+ * read (a failed query is not "no offset": treating it so would move the group to its first or
+ * last offset and re-consume or skip data).
+ *
+ * | consumeFromWhere | none stored, normal topic | none stored, `%RETRY%` topic |
+ * | --- | --- | --- |
+ * | last offset (default) | the queue's max offset | 0 |
+ * | first offset | 0 (an OFFSET_ILLEGAL answer later moves it to the min offset) | 0 |
+ * | timestamp | the offset at `consumeTimestamp` | the queue's max offset |
+ *
+ * Note the broker's part: for a group with no stored offset on a queue whose first message is
+ * still in memory, the broker answers offset 0 rather than "none", so a new group on a young topic
+ * starts from the beginning whatever `consumeFromWhere` says.
+ *
+ * Pure; no I/O.
+ *
+ * @internal
+ */
+import type * as OffsetStore from "./offsetStore.ts"
+
+/** @internal */
+export type ConsumeFromWhere = "LAST_OFFSET" | "FIRST_OFFSET" | "TIMESTAMP"
+
+/** @internal */
+export type Start<E> =
+  | { readonly _tag: "Offset"; readonly offset: bigint }
+  | { readonly _tag: "MaxOffset" }
+  | { readonly _tag: "Timestamp" }
+  | { readonly _tag: "Unknown"; readonly error: E | string }
+
+/** @internal */
+export const decide = <E>(
+  stored: OffsetStore.ReadResult<E>,
+  from: ConsumeFromWhere,
+  retryTopic: boolean
+): Start<E> => {
+  if (stored._tag === "Failed") return { _tag: "Unknown", error: stored.error }
+  if (stored._tag === "Found" && stored.offset >= 0n) return { _tag: "Offset", offset: stored.offset }
+  if (stored._tag === "Found" && stored.offset !== -1n) {
+    return { _tag: "Unknown", error: `the stored offset ${stored.offset} is negative` }
+  }
+  switch (from) {
+    case "LAST_OFFSET":
+      return retryTopic ? { _tag: "Offset", offset: 0n } : { _tag: "MaxOffset" }
+    case "FIRST_OFFSET":
+      return { _tag: "Offset", offset: 0n }
+    case "TIMESTAMP":
+      return retryTopic ? { _tag: "MaxOffset" } : { _tag: "Timestamp" }
+  }
+}

@@ -64,7 +64,9 @@ export const fromResult = <S, M>(
  *
  * @internal
  */
-export const fromError = (error: { readonly _tag: string; readonly responseCode?: number }): Outcome<never> => ({
+export const fromError = (
+  error: { readonly _tag: string; readonly responseCode?: number | undefined }
+): Extract<Outcome<never>, { readonly _tag: "Retry" }> => ({
   _tag: "Retry",
   delayMillis: error._tag === "RemoteError" && error.responseCode === ResponseCode.FLOW_CONTROL
     ? FlowControl.BROKER_FLOW_CONTROL_DELAY_MILLIS

@@ -15,11 +15,16 @@
  * still in memory, the broker answers offset 0 rather than "none", so a new group on a young topic
  * starts from the beginning whatever `consumeFromWhere` says.
  *
- * Pure; no I/O.
+ * {@link decide} is the pure rule; {@link compute} runs it against the cluster.
  *
  * @internal
  */
+import { Effect } from "effect"
+import type * as MessageQueue from "../../MessageQueue.ts"
+import type { Ctx } from "./context.ts"
 import type * as OffsetStore from "./offsetStore.ts"
+import type { PortError } from "./port.ts"
+import { isRetryTopic } from "./subscription.ts"
 
 /** @internal */
 export type ConsumeFromWhere = "LAST_OFFSET" | "FIRST_OFFSET" | "TIMESTAMP"
@@ -51,3 +56,27 @@ export const decide = <E>(
       return retryTopic ? { _tag: "MaxOffset" } : { _tag: "Timestamp" }
   }
 }
+
+/**
+ * Where to start pulling `queue`: forgets any stale memory offset (Java's `removeDirtyOffset`),
+ * reads the stored one, and applies {@link decide}. Fails when the stored offset is unknown or the
+ * broker cannot answer the max-offset / timestamp query; the queue is then not started this round.
+ *
+ * @internal
+ */
+export const compute = (ctx: Ctx, queue: MessageQueue.MessageQueue): Effect.Effect<bigint, PortError | string> =>
+  Effect.gen(function*() {
+    ctx.store.remove(queue)
+    const stored = yield* ctx.store.readStore(queue)
+    const start = decide(stored, ctx.config.consumeFromWhere, isRetryTopic(queue.topic))
+    switch (start._tag) {
+      case "Offset":
+        return start.offset
+      case "MaxOffset":
+        return yield* ctx.port.maxOffset(queue)
+      case "Timestamp":
+        return yield* ctx.port.searchOffset(queue, ctx.config.consumeTimestamp)
+      case "Unknown":
+        return yield* Effect.fail(start.error)
+    }
+  })

@@ -19,6 +19,7 @@
 import { RemotingCommand, ResponseCode } from "@effect-rocketmq/remoting"
 import { Clock, Deferred, Effect, FiberMap, FiberSet, Queue, Result } from "effect"
 import type { NackOptions } from "../../Consumer.ts"
+import { MessageDecodeError } from "../../ClientError.ts"
 import * as Headers from "../../Headers.ts"
 import * as MQ from "../../MessageQueue.ts"
 import type * as MessageQueue from "../../MessageQueue.ts"
@@ -77,10 +78,11 @@ const consumeDirectly = (ctx: Ctx) => (request: RemotingCommand.RemotingCommand)
     const header = yield* Effect.result(Headers.ConsumeMessageDirectlyResultRequestHeader.decode(request.extFields))
     if (Result.isFailure(header)) return systemError(request, `Unreadable CONSUME_MESSAGE_DIRECTLY header: ${header.failure.message}`)
     const decoded = StoredMessage.decodeSync(request.body ?? new Uint8Array(0))
-    if (!Array.isArray(decoded) || decoded.length !== 1) {
-      return systemError(request, `The body is not one stored message: ${Array.isArray(decoded) ? `${decoded.length} messages` : decoded.message}`)
+    if (decoded instanceof MessageDecodeError) return systemError(request, `The body is not a stored message: ${decoded.message}`)
+    const message = decoded[0]
+    if (message === undefined || decoded.length !== 1) {
+      return systemError(request, `The body holds ${decoded.length} stored messages, not one`)
     }
-    const message = decoded[0]!
     const queue = MQ.make(message.topic, header.success.brokerName ?? "", message.queueId)
     const item = new DirectItem(message, queue)
     const started = yield* Clock.currentTimeMillis

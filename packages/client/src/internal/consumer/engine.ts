@@ -37,6 +37,8 @@ export interface Engine {
   readonly assignment: Effect.Effect<ReadonlyArray<MessageQueue.MessageQueue>>
   /** Persists every owned queue's committed offset now. */
   readonly persist: Effect.Effect<void>
+  /** Starts the rebalance loop and the timers (once the group is registered with the brokers). */
+  readonly start: Effect.Effect<void>
 }
 
 const owned = (ctx: Ctx) => [...ctx.entries.values()].filter((entry) => entry.state !== "dropped")
@@ -125,14 +127,16 @@ export const make = (
     }
     // Added after the fiber collections, so it runs before they interrupt what is left.
     yield* Effect.addFinalizer(() => close(ctx, services))
-    yield* FiberSet.run(services, Rebalance.loop(ctx, trigger))
-    yield* FiberSet.run(services, every(config.persistIntervalMillis, config.persistIntervalMillis, persistAll(ctx)))
-    if (config.orderly && config.clustering) {
-      yield* FiberSet.run(
-        services,
-        every(Orderly.LOCK_RENEW_INITIAL_DELAY_MILLIS, Orderly.LOCK_RENEW_INTERVAL_MILLIS, Orderly.renewLocks(ctx))
-      )
-    }
+    const start = Effect.gen(function*() {
+      yield* FiberSet.run(services, Rebalance.loop(ctx, trigger))
+      yield* FiberSet.run(services, every(config.persistIntervalMillis, config.persistIntervalMillis, persistAll(ctx)))
+      if (config.orderly && config.clustering) {
+        yield* FiberSet.run(
+          services,
+          every(Orderly.LOCK_RENEW_INITIAL_DELAY_MILLIS, Orderly.LOCK_RENEW_INTERVAL_MILLIS, Orderly.renewLocks(ctx))
+        )
+      }
+    })
     const take: Effect.Effect<Item, Cause.Done> = Effect.gen(function*() {
       while (true) {
         const item = yield* Queue.take(handoff)
@@ -144,6 +148,7 @@ export const make = (
       ctx,
       take,
       assignment: Effect.sync(() => owned(ctx).filter((entry) => entry.active).map((entry) => entry.queue)),
-      persist: persistAll(ctx)
+      persist: persistAll(ctx),
+      start
     }
   })

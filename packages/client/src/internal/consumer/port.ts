@@ -31,6 +31,8 @@ export interface PullRequest {
   /** The in-memory committed offset, piggy-backed on the pull (clustering only). */
   readonly commitOffset: bigint | undefined
   readonly maxMessages: number
+  /** The broker id to pull from: the last one the broker suggested (0 = master). */
+  readonly brokerId: number
   /** How long the broker may hold the pull when nothing is there (long polling). */
   readonly suspendMillis: number
 }

@@ -72,6 +72,7 @@ const pullOnce = (ctx: Ctx, entry: QueueEntry): Effect.Effect<number> =>
       subscription: entry.subscription.data,
       commitOffset: memory !== undefined && memory > 0n ? memory : undefined,
       maxMessages: ctx.config.pullBatchSize,
+      brokerId: entry.suggestedBrokerId,
       suspendMillis: ctx.config.brokerSuspendMillis
     }))
     const now = yield* Clock.currentTimeMillis

@@ -25,6 +25,7 @@ export const start = (
     if (!cluster.state.members.includes(clientId)) cluster.state.members.push(clientId)
     const scope = yield* Scope.make()
     const engine = yield* Engine.make(config, port, backend ?? remoteBackend(port)).pipe(Scope.provide(scope))
+    yield* engine.start
     // Closing waits up to the drain timeout for handed-out messages: move the clock past it.
     const close = Effect.gen(function*() {
       cluster.state.members = cluster.state.members.filter((id) => id !== clientId)

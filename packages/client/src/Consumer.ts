@@ -99,6 +99,11 @@ export interface Options {
   readonly persistConsumerOffsetInterval?: Duration.Input | undefined
   /** Default 20 s. */
   readonly rebalanceInterval?: Duration.Input | undefined
+  /**
+   * Concurrent consumption: a message handed out this long ago and still not settled is sent back
+   * for a later retry and released (default 15 min; its handler keeps running, as in Java).
+   */
+  readonly consumeTimeout?: Duration.Input | undefined
   /** How long a leaving queue waits for its handed-out messages to be settled (default 500 ms). */
   readonly drainTimeout?: Duration.Input | undefined
   /** Default {@link Allocation.averagely}; every member of the group must use the same. */

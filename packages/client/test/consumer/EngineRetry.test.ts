@@ -120,4 +120,24 @@ describe("Consumer engine retries", () => {
       assert.strictEqual(c.state.sentBack.length, 0)
       yield* close
     }))
+
+  it.effect("sends back a message whose handler has been stuck past the consume timeout, so its offset is not pinned forever", () =>
+    Effect.gen(function*() {
+      const c = cluster()
+      c.append("T", "broker-a", 0, "stuck")
+      c.append("T", "broker-a", 0, "fine")
+      const { close, consumer, engine } = yield* start(c, "c1", { ...FIRST, consumeTimeout: "15 minutes" })
+      yield* Effect.forkChild(consumer.run((d) => (d.message.queueOffset === 0n ? Effect.never : Effect.void)))
+      yield* settle
+      const queue = MQ.make("T", "broker-a", 0)
+      assert.strictEqual(engine.ctx.store.readMemory(queue), 0n)
+      yield* TestClock.adjust("14 minutes")
+      yield* settle
+      assert.strictEqual(c.state.sentBack.length, 0)
+      yield* TestClock.adjust("1 minute")
+      yield* settle
+      expect(c.state.sentBack.map((r) => [r.message.queueOffset, r.delayLevel])).toEqual([[0n, 3]])
+      assert.strictEqual(engine.ctx.store.readMemory(queue), 2n)
+      yield* close
+    }))
 })

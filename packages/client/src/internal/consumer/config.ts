@@ -104,10 +104,11 @@ export const resolve = (options: Options, now: number): Effect.Effect<Config, In
       millis("suspendCurrentQueueTime", options.suspendCurrentQueueTime, Retry.DEFAULT_SUSPEND_MILLIS, 10, 30_000),
       millis("persistConsumerOffsetInterval", options.persistConsumerOffsetInterval, 5_000, 1, 3_600_000),
       millis("rebalanceInterval", options.rebalanceInterval, 20_000, 1_000, 3_600_000),
-      millis("drainTimeout", options.drainTimeout, 500, 0, 60_000)
+      millis("drainTimeout", options.drainTimeout, 500, 0, 60_000),
+      millis("consumeTimeout", options.consumeTimeout, 15 * 60_000, 60_000, 24 * 3_600_000)
     ] as const
     for (const value of values) if (value instanceof InvalidConsumerOptions) return Effect.fail(value)
-    const [batch, count, size, topicCount, topicSize, span, maxReconsume, interval, suspend, persist, rebalance, drain] =
+    const [batch, count, size, topicCount, topicSize, span, maxReconsume, interval, suspend, persist, rebalance, drain, timeout] =
       values as unknown as ReadonlyArray<number>
     return Effect.succeed<Config>({
       group,
@@ -134,6 +135,7 @@ export const resolve = (options: Options, now: number): Effect.Effect<Config, In
       drainMillis: drain!,
       // Bounded: room for one pull batch per owned queue would be unbounded in the queue count;
       // a few batches are enough to keep readers busy while pullers refill.
-      handoffCapacity: Math.max(64, batch! * 2)
+      handoffCapacity: Math.max(64, batch! * 2),
+      consumeTimeoutMillis: timeout!
     })
   })

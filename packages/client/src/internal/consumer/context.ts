@@ -9,6 +9,7 @@ import { Duration, Option, type Cause, type Effect, type FiberMap, type FiberSet
 import type { Delivery, NackOptions } from "../../Consumer.ts"
 import type * as Allocation from "../../Allocation.ts"
 import type * as FlowControl from "./flowControl.ts"
+import type * as Metrics from "./metrics.ts"
 import type { OffsetStore } from "./offsetStore.ts"
 import type { Port, PortError } from "./port.ts"
 import type { QueueEntry } from "./queueEntry.ts"
@@ -41,6 +42,8 @@ export interface Config {
   readonly drainMillis: number
   /** Capacity of the hand-off queue between the pullers and the user. */
   readonly handoffCapacity: number
+  /** Concurrent consumption: a message handed out this long ago without being settled is sent back. */
+  readonly consumeTimeoutMillis: number
 }
 
 /** @internal: how a handed-out message was settled. */
@@ -87,6 +90,7 @@ export interface Ctx {
   readonly background: FiberSet.FiberSet
   readonly rebalanceNow: Effect.Effect<void>
   readonly stats: Stats
+  readonly metrics: Metrics.Bound
   /** RESET_CONSUMER_CLIENT_OFFSET in progress: pullers wait. */
   paused: boolean
   closing: boolean

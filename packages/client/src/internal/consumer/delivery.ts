@@ -4,8 +4,8 @@
  * A puller offers one {@link Item} per new message to the bounded hand-off queue (so a slow user
  * stops the pullers once it is full, and the process-queue thresholds stop them before that).
  * The user claims an item when it takes it: an item whose queue is no longer active is held back
- * (the queue's new owner delivers it). Settling happens once, whichever of ack / nack / abandon
- * comes first:
+ * (the queue's new owner delivers it). Settling happens once, whichever of ack / nack / abandon /
+ * expiry comes first:
  * - **ack**: the message leaves the process queue and the committed offset moves to the lowest
  *   offset still held (never past an unacknowledged message);
  * - **nack** (clustering): CONSUMER_SEND_MSG_BACK, else a copy to `%RETRY%<group>`; once either
@@ -13,23 +13,34 @@
  *   if both fail it stays held (its offset pinned) and is handed out again locally after 5 s with
  *   its reconsume count raised. Never dropped;
  * - **nack** (broadcasting): dropped with a warning, as Java does — broadcasting has no retry topic;
- * - **abandon** (the user's handler was interrupted): handed out again at once, unchanged.
+ * - **abandon** (the user's handler was interrupted): handed out again at once, unchanged;
+ * - **expiry** (Java's consume timeout, 15 min by default): a message handed out that long ago
+ *   and still not settled is sent back with delay level 3 and released, so a stuck handler cannot
+ *   pin its queue's offset forever; the handler is not interrupted, so the message may be
+ *   consumed twice, as in Java.
  *
  * Settling an item of a dropped queue changes nothing: its offset now belongs to another member.
  *
  * @internal
  */
-import { Clock, Effect, FiberSet, Queue } from "effect"
-import type * as StoredMessage from "../../StoredMessage.ts"
+import { Clock, Effect, FiberSet, Metric, Queue } from "effect"
 import type { NackOptions } from "../../Consumer.ts"
+import type * as MessageQueue from "../../MessageQueue.ts"
+import type * as StoredMessage from "../../StoredMessage.ts"
 import { ACK, type Ctx, type Item, nack, type Outcome } from "./context.ts"
 import type { SendBackRequest } from "./port.ts"
 import type { QueueEntry } from "./queueEntry.ts"
 import * as Retry from "./retry.ts"
 
+/** @internal: Java's consume-timeout sweep sends back at most this many messages per queue at a time. */
+export const EXPIRE_BATCH = 16
+
+/** @internal: the delay level of a message sent back for consuming too long. */
+export const EXPIRED_DELAY_LEVEL = 3
+
 class ConcurrentItem implements Item {
   private done = false
-  private claimedAt = 0
+  claimedAt = 0
   readonly ctx: Ctx
   readonly entry: QueueEntry
   readonly message: StoredMessage.StoredMessage
@@ -40,7 +51,7 @@ class ConcurrentItem implements Item {
     this.message = message
   }
 
-  get queue() {
+  get queue(): MessageQueue.MessageQueue {
     return this.entry.queue
   }
 
@@ -48,17 +59,14 @@ class ConcurrentItem implements Item {
     return Effect.map(Clock.currentTimeMillis, (now) => {
       if (this.entry.state !== "active") return false
       this.entry.handedOut()
+      this.entry.outstanding.set(this.message.queueOffset, this)
       this.claimedAt = now
       return true
     })
   }
 
   settle = (outcome: Outcome): Effect.Effect<void> =>
-    Effect.suspend(() => {
-      if (this.done) return Effect.void
-      this.done = true
-      return settle(this.ctx, this.entry, this.message, outcome, this.claimedAt)
-    })
+    Effect.suspend(() => (this.finish() ? settle(this.ctx, this.entry, this.message, outcome, this.claimedAt) : Effect.void))
 
   get ack(): Effect.Effect<void> {
     return this.settle(ACK)
@@ -68,12 +76,41 @@ class ConcurrentItem implements Item {
 
   get abandon(): Effect.Effect<void> {
     return Effect.suspend(() => {
-      if (this.done) return Effect.void
-      this.done = true
+      if (!this.finish()) return Effect.void
       this.entry.settled()
       return redeliver(this.ctx, this.entry, this.message)
     })
   }
+
+  /** Consume timeout: sent back with delay level 3 and released, unless settled meanwhile. */
+  get expire(): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      if (self.done) return
+      const sent = yield* sendBack(self.ctx, request(self.ctx, self.entry, self.message, EXPIRED_DELAY_LEVEL))
+      if (!sent || !self.finish()) return
+      yield* Effect.logWarning(
+        `Message ${self.message.msgId} of ${self.entry.key} was handed out more than ${self.ctx.config.consumeTimeoutMillis} ms ` +
+          "ago and not settled; it was sent back for a later retry (its handler is still running)"
+      )
+      release(self.ctx, self.entry, self.message)
+      self.entry.settled()
+    })
+  }
+
+  // Marks the item settled; false when it already was.
+  private finish(): boolean {
+    if (this.done) return false
+    this.done = true
+    if (this.entry.outstanding.get(this.message.queueOffset) === this) this.entry.outstanding.delete(this.message.queueOffset)
+    return true
+  }
+}
+
+/** @internal: what the consume-timeout sweep needs of a handed-out item. */
+export interface Outstanding {
+  readonly claimedAt: number
+  readonly expire: Effect.Effect<void>
 }
 
 /** @internal: the item that hands `message` of `entry` to the user. */
@@ -93,6 +130,19 @@ export const release = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.Stor
   if (commit !== undefined && entry.state !== "dropped") ctx.store.update(entry.queue, commit, true)
 }
 
+const request = (
+  ctx: Ctx,
+  entry: QueueEntry,
+  message: StoredMessage.StoredMessage,
+  delayLevel: number
+): SendBackRequest => ({
+  message: { ...message, reconsumeTimes: entry.reconsumeTimes(message) },
+  brokerName: entry.queue.brokerName,
+  originalTopic: message.topic,
+  delayLevel,
+  maxReconsumeTimes: ctx.config.maxReconsumeTimes
+})
+
 const settle = (
   ctx: Ctx,
   entry: QueueEntry,
@@ -104,6 +154,7 @@ const settle = (
     const now = yield* Clock.currentTimeMillis
     entry.pq.lastConsumeTimestamp = now
     ctx.stats.consumed(entry.queue.topic, outcome._tag === "Ack", Math.max(0, now - claimedAt), now)
+    if (outcome._tag !== "Skipped") yield* Metric.update(outcome._tag === "Ack" ? ctx.metrics.ok : ctx.metrics.failed, 1)
     if (outcome._tag === "Ack" || outcome._tag === "Skipped" || entry.state === "dropped") {
       if (outcome._tag === "Ack" && entry.state !== "dropped") release(ctx, entry, message)
       entry.settled()
@@ -118,14 +169,7 @@ const settle = (
       entry.settled()
       return
     }
-    const request: SendBackRequest = {
-      message: { ...message, reconsumeTimes: entry.reconsumeTimes(message) },
-      brokerName: entry.queue.brokerName,
-      originalTopic: message.topic,
-      delayLevel: outcome.delayLevel,
-      maxReconsumeTimes: ctx.config.maxReconsumeTimes
-    }
-    const sent = yield* sendBack(ctx, request)
+    const sent = yield* sendBack(ctx, request(ctx, entry, message, outcome.delayLevel))
     if (sent) {
       release(ctx, entry, message)
       entry.settled()
@@ -133,26 +177,29 @@ const settle = (
     }
     entry.retries.set(message.queueOffset, entry.reconsumeTimes(message) + 1)
     entry.settled()
+    yield* Metric.update(ctx.metrics.retried("local"), 1)
     yield* FiberSet.run(ctx.background, Effect.andThen(Effect.sleep(Retry.LOCAL_RETRY_DELAY_MILLIS), redeliver(ctx, entry, message)))
   })
 
 /**
  * @internal: CONSUMER_SEND_MSG_BACK, else the retry-topic copy; true once either succeeded.
  */
-export const sendBack = (ctx: Ctx, request: SendBackRequest): Effect.Effect<boolean> =>
-  ctx.port.sendBack(request).pipe(
+export const sendBack = (ctx: Ctx, back: SendBackRequest): Effect.Effect<boolean> =>
+  ctx.port.sendBack(back).pipe(
+    Effect.andThen(Metric.update(ctx.metrics.retried("send-back"), 1)),
     Effect.as(true),
     Effect.catch((first) =>
       Effect.logWarning(
-        `Sending message ${request.message.msgId} back to broker ${request.brokerName} failed (${first.message}); ` +
+        `Sending message ${back.message.msgId} back to broker ${back.brokerName} failed (${first.message}); ` +
           `sending a copy to the retry topic of group ${ctx.config.group} instead`
       ).pipe(
-        Effect.andThen(ctx.port.sendRetryCopy(request)),
+        Effect.andThen(ctx.port.sendRetryCopy(back)),
+        Effect.andThen(Metric.update(ctx.metrics.retried("retry-copy"), 1)),
         Effect.as(true),
         Effect.catch((second) =>
           Effect.as(
             Effect.logWarning(
-              `The retry copy of message ${request.message.msgId} could not be sent either (${second.message}); ` +
+              `The retry copy of message ${back.message.msgId} could not be sent either (${second.message}); ` +
                 `it stays held and is consumed again here in ${Retry.LOCAL_RETRY_DELAY_MILLIS} ms`
             ),
             false
@@ -168,4 +215,20 @@ const redeliver = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.StoredMes
     if (entry.state !== "active" || !entry.pq.has(message.queueOffset)) return Effect.void
     const again = { ...message, reconsumeTimes: entry.reconsumeTimes(message) }
     return Effect.asVoid(Queue.offer(ctx.handoff, item(ctx, entry, again)))
+  })
+
+/**
+ * @internal: Java's consume-timeout sweep: in every active queue, the oldest handed-out messages
+ * (at most {@link EXPIRE_BATCH}) not settled within the consume timeout are expired.
+ */
+export const expire = (ctx: Ctx): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const deadline = now - ctx.config.consumeTimeoutMillis
+    for (const entry of [...ctx.entries.values()]) {
+      if (!entry.active) continue
+      const late = [...entry.outstanding.values()].filter((o) => o.claimedAt <= deadline)
+        .sort((a, b) => a.claimedAt - b.claimedAt).slice(0, EXPIRE_BATCH)
+      for (const item of late) yield* item.expire
+    }
   })

@@ -23,6 +23,8 @@ import { type Backend, OffsetStore } from "./offsetStore.ts"
 import * as Orderly from "./orderly.ts"
 import type { Port, PortError } from "./port.ts"
 import * as Rebalance from "./rebalance.ts"
+import * as Delivery from "./delivery.ts"
+import * as Metrics from "./metrics.ts"
 import { Stats } from "./stats.ts"
 
 /** @internal: how long closing waits for the final persist and unlock. */
@@ -122,6 +124,7 @@ export const make = (
       background,
       rebalanceNow: Effect.asVoid(Queue.offer(trigger, undefined)),
       stats: new Stats(),
+      metrics: Metrics.bind(config.group),
       paused: false,
       closing: false
     }
@@ -130,6 +133,10 @@ export const make = (
     const start = Effect.gen(function*() {
       yield* FiberSet.run(services, Rebalance.loop(ctx, trigger))
       yield* FiberSet.run(services, every(config.persistIntervalMillis, config.persistIntervalMillis, persistAll(ctx)))
+      if (!config.orderly) {
+        const timeout = config.consumeTimeoutMillis
+        yield* FiberSet.run(services, every(timeout, timeout, Delivery.expire(ctx)))
+      }
       if (config.orderly && config.clustering) {
         yield* FiberSet.run(
           services,

@@ -18,7 +18,7 @@
  *
  * @internal
  */
-import { Clock, Deferred, Effect, Exit, Latch, Queue } from "effect"
+import { Clock, Deferred, Effect, Exit, Latch, Metric, Queue } from "effect"
 import type * as MessageQueue from "../../MessageQueue.ts"
 import * as MQ from "../../MessageQueue.ts"
 import type * as StoredMessage from "../../StoredMessage.ts"
@@ -149,7 +149,10 @@ const consumeOne = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.StoredMe
     const outcome = yield* Deferred.await(item.result)
     const now = yield* Clock.currentTimeMillis
     entry.pq.lastConsumeTimestamp = now
-    if (outcome._tag !== "Skipped") ctx.stats.consumed(entry.queue.topic, outcome._tag === "Ack", now - started, now)
+    if (outcome._tag !== "Skipped") {
+      ctx.stats.consumed(entry.queue.topic, outcome._tag === "Ack", now - started, now)
+      yield* Metric.update(outcome._tag === "Ack" ? ctx.metrics.ok : ctx.metrics.failed, 1)
+    }
     if (outcome._tag === "Ack") {
       commit(ctx, entry, message)
     } else if (outcome._tag === "Skipped") {

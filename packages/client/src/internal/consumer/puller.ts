@@ -12,7 +12,7 @@
  *
  * @internal
  */
-import { Clock, Effect, FiberSet, Latch, Result } from "effect"
+import { Clock, Effect, FiberSet, Latch, Metric, Result } from "effect"
 import type * as StoredMessage from "../../StoredMessage.ts"
 import type { Ctx } from "./context.ts"
 import * as Delivery from "./delivery.ts"
@@ -97,6 +97,7 @@ const pullOnce = (ctx: Ctx, entry: QueueEntry): Effect.Effect<number> =>
       case "Consume": {
         entry.nextOffset = outcome.nextOffset
         ctx.stats.pulled(entry.queue.topic, outcome.messages.length, now - started, now)
+        yield* Metric.update(ctx.metrics.pulled, outcome.messages.length)
         const added = entry.pq.put(outcome.messages)
         if (ctx.config.orderly) Latch.openUnsafe(entry.ready)
         else yield* Delivery.offer(ctx, entry, added)

@@ -20,6 +20,7 @@ import { Latch } from "effect"
 import type * as MessageQueue from "../../MessageQueue.ts"
 import * as MQ from "../../MessageQueue.ts"
 import type * as StoredMessage from "../../StoredMessage.ts"
+import type { Outstanding } from "./delivery.ts"
 import type * as FlowControl from "./flowControl.ts"
 import { ProcessQueue } from "./processQueue.ts"
 import type { Subscription } from "./subscription.ts"
@@ -40,6 +41,8 @@ export class QueueEntry {
   readonly drained: Latch.Latch = Latch.makeUnsafe(true)
   /** Orderly: open when the process queue may have messages to consume. */
   readonly ready: Latch.Latch = Latch.makeUnsafe(false)
+  /** Concurrent consumption: handed-out messages not settled yet, by queue offset, oldest first. */
+  readonly outstanding = new Map<bigint, Outstanding>()
   /** Local reconsume counts (orderly retries, failed send-backs), by queue offset. */
   readonly retries = new Map<bigint, number>()
   /** Flow-control limits for this queue (topic limits split over the topic's queues). */

@@ -20,7 +20,7 @@
  *
  * @internal
  */
-import { Clock, Effect, FiberMap, Latch, Option, Queue, Result } from "effect"
+import { Clock, Effect, FiberMap, Latch, Metric, Option, Queue, Result } from "effect"
 import * as Allocation from "../../Allocation.ts"
 import * as MQ from "../../MessageQueue.ts"
 import type * as MessageQueue from "../../MessageQueue.ts"
@@ -174,6 +174,7 @@ export const round = (ctx: Ctx): Effect.Effect<boolean> =>
       changed = changed || result.changed
       balanced = balanced && result.balanced
     }
+    yield* Metric.update(ctx.metrics.rebalanced(changed), 1)
     if (changed) {
       recomputeLimits(ctx)
       yield* ctx.port.heartbeatNow

@@ -13,8 +13,10 @@
  */
 import { Cause, Effect, Stream } from "effect"
 import type { ConsumerShape, Delivery, RunOptions } from "../../Consumer.ts"
+import * as MessageQueue from "../../MessageQueue.ts"
 import { type Item, nack } from "./context.ts"
 import type { Engine } from "./engine.ts"
+import * as Metrics from "./metrics.ts"
 
 /** @internal: Java's `consumeThreadMax`. */
 export const DEFAULT_CONCURRENCY = 20
@@ -24,7 +26,13 @@ const handle = <E, R>(
   item: Item,
   handler: (delivery: Delivery) => Effect.Effect<unknown, E, R>
 ): Effect.Effect<void, never, R> =>
-  Effect.suspend(() => handler(item)).pipe(
+  Metrics.traced("Consumer.handle", () => ({
+    "rocketmq.consumer_group": group,
+    "rocketmq.topic": item.message.topic,
+    "rocketmq.queue": MessageQueue.key(item.queue),
+    "rocketmq.msg_id": item.message.msgId,
+    "rocketmq.reconsume_times": item.message.reconsumeTimes
+  }), Effect.suspend(() => handler(item))).pipe(
     Effect.matchCauseEffect({
       onSuccess: () => item.ack,
       onFailure: (cause) =>

@@ -1,0 +1,74 @@
+/**
+ * The consumer's metrics (defined in `Consumer`, where they are public), bound once per group so
+ * that an update on the hot path is one counter add, and the span around a handler, created only
+ * when a tracing backend is installed (a span per message costs more than the rest of its handling
+ * with Effect's native tracer, which nothing can observe).
+ *
+ * @internal
+ */
+import { Effect, type Fiber, Metric, Tracer } from "effect"
+
+/** @internal */
+export const pulledTotal = Metric.counter("rocketmq_consumer_pulled_messages_total", {
+  description: "Messages pulled and held for the user (after the client's tag check)",
+  incremental: true
+})
+
+/** @internal */
+export const consumedTotal = Metric.counter("rocketmq_consumer_consumed_messages_total", {
+  description: "Messages settled by the user, by result (ok: acknowledged; failed: nacked or the handler failed)",
+  incremental: true
+})
+
+/** @internal */
+export const retriesTotal = Metric.counter("rocketmq_consumer_retries_total", {
+  description: "Failed messages, by how they were retried (send-back, retry-copy, local)",
+  incremental: true
+})
+
+/** @internal */
+export const rebalancesTotal = Metric.counter("rocketmq_consumer_rebalances_total", {
+  description: "Rebalance rounds, by whether the owned queues changed",
+  incremental: true
+})
+
+/** @internal: the counters of one group. */
+export interface Bound {
+  readonly pulled: Metric.Metric<number, unknown>
+  readonly ok: Metric.Metric<number, unknown>
+  readonly failed: Metric.Metric<number, unknown>
+  readonly retried: (via: "send-back" | "retry-copy" | "local") => Metric.Metric<number, unknown>
+  readonly rebalanced: (changed: boolean) => Metric.Metric<number, unknown>
+}
+
+/** @internal */
+export const bind = (group: string): Bound => {
+  const retried = {
+    "send-back": Metric.withAttributes(retriesTotal, { group, via: "send-back" }),
+    "retry-copy": Metric.withAttributes(retriesTotal, { group, via: "retry-copy" }),
+    local: Metric.withAttributes(retriesTotal, { group, via: "local" })
+  }
+  const changed = Metric.withAttributes(rebalancesTotal, { group, changed: "true" })
+  const unchanged = Metric.withAttributes(rebalancesTotal, { group, changed: "false" })
+  return {
+    pulled: Metric.withAttributes(pulledTotal, { group }),
+    ok: Metric.withAttributes(consumedTotal, { group, result: "ok" }),
+    failed: Metric.withAttributes(consumedTotal, { group, result: "failed" }),
+    retried: (via) => retried[via],
+    rebalanced: (yes) => (yes ? changed : unchanged)
+  }
+}
+
+const isTraced = (fiber: Fiber.Fiber<unknown, unknown>): boolean => {
+  if (!fiber.cache.tracerEnabled) return false
+  const tracer = fiber.cache.tracer
+  return tracer !== undefined && tracer !== Tracer.nativeTracer
+}
+
+/** @internal: `effect` in a span named `name`, when a tracing backend is installed. */
+export const traced = <A, E, R>(
+  name: string,
+  attributes: () => Record<string, unknown>,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.withFiber((fiber) => (isTraced(fiber) ? Effect.withSpan(effect, name, { attributes: attributes() }) : effect))

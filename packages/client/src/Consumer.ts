@@ -45,8 +45,21 @@
  *
  * @since 0.1.0
  */
-import { Context, type Duration, Effect, type Stream } from "effect"
+import { NodeFileSystem } from "@effect/platform-node"
+import { Clock, Config, Context, type Duration, Effect, Exit, FileSystem, Layer, Option, Scope, Stream } from "effect"
+import * as os from "node:os"
+import * as nodePath from "node:path"
 import type * as Allocation from "./Allocation.ts"
+import type { GroupAlreadyRegistered } from "./ClientError.ts"
+import { ClientInstance } from "./ClientInstance.ts"
+import type { InvalidConsumerOptions, OffsetFileError } from "./ConsumerError.ts"
+import * as BrokerRequests from "./internal/consumer/brokerRequests.ts"
+import * as ConsumerConfig from "./internal/consumer/config.ts"
+import * as Engine from "./internal/consumer/engine.ts"
+import * as LivePort from "./internal/consumer/livePort.ts"
+import * as OffsetStore from "./internal/consumer/offsetStore.ts"
+import { type PortError, remoteBackend } from "./internal/consumer/port.ts"
+import * as Service from "./internal/consumer/service.ts"
 import type * as MessageQueue from "./MessageQueue.ts"
 import type * as StoredMessage from "./StoredMessage.ts"
 
@@ -189,3 +202,117 @@ export interface ConsumerShape {
  * @category services
  */
 export class Consumer extends Context.Service<Consumer, ConsumerShape>()("rocketmq/client/Consumer") {}
+
+/**
+ * What {@link make} can fail with: options Java would refuse, an unreadable offset file
+ * (broadcasting), or a group this client instance already runs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type MakeError = InvalidConsumerOptions | OffsetFileError | GroupAlreadyRegistered
+
+/** The version of the Java client whose behaviour this one follows, as admin tools show it. */
+const CLIENT_VERSION = "V5_3_3"
+
+// Java keeps a broadcasting consumer's instance name (DEFAULT unless set), so its offset file has
+// a name that survives restarts; the instance's per-process name (pid#nanos) would not.
+const localOffsetFile = (dir: string | undefined, clientId: string, group: string): string => {
+  const [ip = "127.0.0.1", instance = "DEFAULT"] = clientId.split("@")
+  const stable = /^\d+#\d+$/.test(instance) ? "DEFAULT" : instance
+  return nodePath.join(dir ?? nodePath.join(os.homedir(), ".rocketmq_offsets"), `${ip}@${stable}`, group, "offsets.json")
+}
+
+const localBackend = (path: string) =>
+  Effect.flatMap(Effect.serviceOption(FileSystem.FileSystem), (fs) =>
+    Option.isSome(fs)
+      ? OffsetStore.localFile(path).pipe(Effect.provideService(FileSystem.FileSystem, fs.value))
+      : OffsetStore.localFile(path).pipe(Effect.provide(NodeFileSystem.layer)))
+
+/**
+ * Starts a consumer on the {@link ClientInstance} in context, for the life of the current scope.
+ *
+ * It registers the group with the instance (heartbeats carry it from then on), rebalances at once
+ * and starts pulling; messages wait, held and bounded by the flow-control limits, until
+ * {@link ConsumerShape.run} or {@link ConsumerShape.stream} reads them. Closing the scope stops
+ * pulling, gives handed-out messages `drainTimeout` to be settled, persists every committed offset,
+ * releases orderly locks, then unregisters the group (UNREGISTER_CLIENT), in that order.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<ConsumerShape, MakeError, ClientInstance | Scope.Scope> =>
+  Effect.gen(function*() {
+    const instance = yield* ClientInstance
+    const started = yield* Clock.currentTimeMillis
+    const config = yield* ConsumerConfig.resolve(options, started)
+    const port = LivePort.make(instance, config.group)
+    const backend: OffsetStore.Backend<PortError> = config.clustering
+      ? remoteBackend(port)
+      : yield* localBackend(localOffsetFile(options.offsetStoreDir, instance.clientId, config.group))
+    // The engine lives in its own scope, closed before the registration is released: offsets are
+    // persisted before the brokers hear that this member left (and others take its queues).
+    const engineScope = yield* Scope.fork(yield* Effect.scope)
+    const engine = yield* Engine.make(config, port, backend).pipe(Scope.provide(engineScope))
+    const nameServers = yield* instance.remotingClient.nameServerAddresses
+    yield* instance.registerConsumer(config.group, {
+      data: Effect.succeed({
+        groupName: config.group,
+        consumeType: "CONSUME_PASSIVELY",
+        messageModel: config.clustering ? "CLUSTERING" : "BROADCASTING",
+        consumeFromWhere: options.consumeFromWhere ?? "CONSUME_FROM_LAST_OFFSET",
+        subscriptionDataSet: config.subscriptions.map((subscription) => subscription.data),
+        unitMode: false
+      }),
+      handlers: BrokerRequests.handlers(engine.ctx, {
+        nameServerAddresses: nameServers,
+        startTimestamp: started,
+        clientVersion: CLIENT_VERSION,
+        concurrency: Service.DEFAULT_CONCURRENCY
+      })
+    })
+    yield* Effect.addFinalizer(() => Scope.close(engineScope, Exit.void))
+    yield* engine.start
+    return Service.fromEngine(engine)
+  })
+
+/**
+ * The {@link Consumer} service, built by {@link make}; needs a {@link ClientInstance}.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<Consumer, MakeError, ClientInstance> =>
+  Layer.effect(Consumer, make(options))
+
+/**
+ * {@link layer} with its options read from configuration, e.g.
+ * `Consumer.layerConfig({ consumerGroup: Config.string("GROUP"), subscriptions: Config.succeed({ Orders: "*" }) })`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Wrap<Options>
+): Layer.Layer<Consumer, MakeError | Config.ConfigError, ClientInstance> =>
+  Layer.effect(Consumer, Effect.flatMap(Config.unwrap(options), make))
+
+/**
+ * Runs `handler` on every message of the {@link Consumer} in context until interrupted or the
+ * consumer closes: success acknowledges, failure retries (see the module documentation).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const run = <E, R>(
+  handler: (delivery: Delivery) => Effect.Effect<unknown, E, R>,
+  options?: RunOptions | undefined
+): Effect.Effect<void, never, R | Consumer> => Consumer.use((consumer) => consumer.run(handler, options))
+
+/**
+ * The messages of the {@link Consumer} in context, each to be settled with `ack` / `nack`.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const stream: Stream.Stream<Delivery, never, Consumer> = Stream.unwrap(Consumer.useSync((consumer) => consumer.stream))

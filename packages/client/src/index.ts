@@ -23,6 +23,9 @@ export * as ClientInstance from "./ClientInstance.ts"
 export * as Compression from "./Compression.ts"
 
 /** @since 0.1.0 */
+export * as Consumer from "./Consumer.ts"
+
+/** @since 0.1.0 */
 export * as ConsumerError from "./ConsumerError.ts"
 
 /** @since 0.1.0 */

@@ -57,6 +57,7 @@ import * as BrokerRequests from "./internal/consumer/brokerRequests.ts"
 import * as ConsumerConfig from "./internal/consumer/config.ts"
 import * as Engine from "./internal/consumer/engine.ts"
 import * as LivePort from "./internal/consumer/livePort.ts"
+import * as Metrics from "./internal/consumer/metrics.ts"
 import * as OffsetStore from "./internal/consumer/offsetStore.ts"
 import { type PortError, remoteBackend } from "./internal/consumer/port.ts"
 import * as Service from "./internal/consumer/service.ts"
@@ -316,3 +317,35 @@ export const run = <E, R>(
  * @category accessors
  */
 export const stream: Stream.Stream<Delivery, never, Consumer> = Stream.unwrap(Consumer.useSync((consumer) => consumer.stream))
+
+/**
+ * Messages pulled and held for the user (after the client's tag check), by `group`.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const pulledMessagesTotal = Metrics.pulledTotal
+
+/**
+ * Messages settled, by `group` and `result` (`ok`: acknowledged; `failed`: nacked or the handler failed).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const consumedMessagesTotal = Metrics.consumedTotal
+
+/**
+ * Failed messages, by `group` and how they were retried (`via`: `send-back`, `retry-copy`, `local`).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const retriesTotal = Metrics.retriesTotal
+
+/**
+ * Rebalance rounds, by `group` and whether the owned queues `changed`.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const rebalancesTotal = Metrics.rebalancesTotal

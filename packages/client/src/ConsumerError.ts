@@ -61,28 +61,3 @@ export class OffsetFileError extends Schema.TaggedError<OffsetFileError>()("Offs
     return false
   }
 }
-
-/**
- * The consumer was closed (its scope ended) while the operation waited: a message's `ack` or `nack`
- * after close, or a request from a broker that arrived during shutdown. Offsets already acknowledged
- * were persisted; the unacknowledged message will be delivered again.
- *
- * @since 0.1.0
- * @category errors
- */
-export class ConsumerClosed extends Schema.TaggedError<ConsumerClosed>()("ConsumerClosed", {
-  consumerGroup: Schema.String
-}) {
-  override get message(): string {
-    return `The consumer of group ${JSON.stringify(this.consumerGroup)} is closed; messages not acknowledged ` +
-      "before the close will be delivered again to the group."
-  }
-
-  get isRetryable(): boolean {
-    return false
-  }
-
-  get mayHaveReachedPeer(): boolean {
-    return false
-  }
-}

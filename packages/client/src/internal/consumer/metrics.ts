@@ -1,5 +1,5 @@
 /**
- * The consumer's metrics (defined in `Consumer`, where they are public), bound once per group so
+ * The consumer's metrics (exported by `Consumer`), bound once per group so
  * that an update on the hot path is one counter add, and the span around a handler, created only
  * when a tracing backend is installed (a span per message costs more than the rest of its handling
  * with Effect's native tracer, which nothing can observe).

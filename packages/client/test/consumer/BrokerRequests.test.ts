@@ -41,7 +41,7 @@ describe("Consumer answers to broker requests", () => {
       yield* settle
       expect(yield* consumer.assignment).toHaveLength(2)
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("describes itself to admin tools in ConsumerRunningInfo, queue-keyed maps written as fastjson writes them", () =>
     Effect.gen(function*() {
@@ -75,7 +75,7 @@ describe("Consumer answers to broker requests", () => {
       expect(Object.values(info.mqTable).every((q) => q.cachedMsgCount === 0 && !q.droped)).toBe(true)
       assert.isAbove(info.statusTable.T!.pullTPS, 0)
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("on RESET_CONSUMER_CLIENT_OFFSET pauses, drops the listed queues, and after 10 s consumes them again from the new offsets", () =>
     Effect.gen(function*() {
@@ -102,7 +102,7 @@ describe("Consumer answers to broker requests", () => {
       expect(cluster.state.commits).toContainEqual(["T@broker-a@1", 2n])
       expect(seen.slice(10)).toEqual(["1:2", "1:3", "1:4"])
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("ignores a RESET_CONSUMER_CLIENT_OFFSET it cannot read, and keeps consuming", () =>
     Effect.gen(function*() {
@@ -118,7 +118,7 @@ describe("Consumer answers to broker requests", () => {
       assert.isFalse(engine.ctx.paused)
       expect(yield* consumer.assignment).toHaveLength(1)
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("consumes a message directly through the handler and reports CR_SUCCESS, CR_LATER or CR_THROW_EXCEPTION", () =>
     Effect.gen(function*() {
@@ -152,7 +152,7 @@ describe("Consumer answers to broker requests", () => {
       expect(results[0]).toMatchObject({ autoCommit: true, order: false })
       assert.strictEqual(cluster.state.sentBack.length, 0)
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("answers CONSUME_MESSAGE_DIRECTLY with CR_THROW_EXCEPTION when no reader takes it within 8 s, and SYSTEM_ERROR for a bad body", () =>
     Effect.gen(function*() {
@@ -177,7 +177,7 @@ describe("Consumer answers to broker requests", () => {
       expect(answer).toMatchObject({ consumeResult: "CR_THROW_EXCEPTION" })
       expect(answer.remark).toContain("no reader")
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("reports its offsets of a topic for GET_CONSUMER_STATUS_FROM_CLIENT", () =>
     Effect.gen(function*() {
@@ -192,5 +192,5 @@ describe("Consumer answers to broker requests", () => {
         { queue: MQ.make("T", "broker-a", 0), offset: 1n }
       ])
       yield* close
-    }))
+    }), 30_000)
 })

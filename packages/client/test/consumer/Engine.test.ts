@@ -24,7 +24,7 @@ describe("Consumer engine (concurrent)", () => {
       yield* close
       yield* Fiber.join(running)
       for (let q = 0; q < 4; q++) assert.strictEqual(cluster.state.offsets.get(key(q)), 10n)
-    }))
+    }), 30_000)
 
   it.effect("never commits past a message that is not acknowledged yet, and catches up once it is", () =>
     Effect.gen(function*() {
@@ -45,7 +45,7 @@ describe("Consumer engine (concurrent)", () => {
       yield* close
       yield* Fiber.join(reader)
       assert.strictEqual(cluster.state.offsets.get(key(0)), 5n)
-    }))
+    }), 30_000)
 
   it.effect("re-checks tags exactly: a message whose tag only shares the hash is skipped, and its offset still committed", () =>
     Effect.gen(function*() {
@@ -60,7 +60,7 @@ describe("Consumer engine (concurrent)", () => {
       expect(bodies).toEqual(["a", "c"])
       yield* close
       assert.strictEqual(cluster.state.offsets.get(key(0)), 3n)
-    }))
+    }), 30_000)
 
   it.effect("long-polls: a message sent after the queue went quiet is handed out without waiting for the poll to expire", () =>
     Effect.gen(function*() {
@@ -76,7 +76,7 @@ describe("Consumer engine (concurrent)", () => {
       // One suspended pull answered by the arrival, then the next pull.
       assert.isAtMost(cluster.state.pulls.length - pullsBefore, 2)
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("moves the committed offset over an empty queue's NO_NEW_MSG when nothing is held", () =>
     Effect.gen(function*() {
@@ -90,7 +90,7 @@ describe("Consumer engine (concurrent)", () => {
       assert.strictEqual(engine.ctx.store.readMemory(MQ.make("T", "broker-a", 0)), 3n)
       yield* close
       assert.strictEqual(cluster.state.offsets.get(key(0)), 3n)
-    }))
+    }), 30_000)
 
   it.effect("bounds what a stalled handler leaves held: pulling pauses at the queue's threshold and nothing else buffers", () =>
     Effect.gen(function*() {
@@ -114,7 +114,7 @@ describe("Consumer engine (concurrent)", () => {
       assert.strictEqual(cluster.state.pulls.filter((p) => p.key === key(0)).length, pulled)
       yield* close
       assert.strictEqual(cluster.state.offsets.get(key(0)) ?? 0n, 0n)
-    }))
+    }), 30_000)
 
   it.effect("stops every fiber on close: no pull afterwards, readers end, and late acknowledgements change nothing", () =>
     Effect.gen(function*() {
@@ -138,7 +138,7 @@ describe("Consumer engine (concurrent)", () => {
       expect(cluster.state.offsets).toEqual(stored)
       // The first message of queue 0 was acknowledged before close; nothing else was.
       assert.strictEqual(cluster.state.offsets.get(key(0)), 1n)
-    }))
+    }), 30_000)
 
   it.effect("on OFFSET_ILLEGAL drops the queue, persists the broker's offset after 10 s and re-adds the queue from it", () =>
     Effect.gen(function*() {
@@ -155,7 +155,7 @@ describe("Consumer engine (concurrent)", () => {
       expect(cluster.state.commits[0]).toEqual([key(0), 7n])
       expect(offsets).toEqual([7n, 8n, 9n])
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("does not start a queue whose stored offset cannot be read, and starts it from the stored offset once it can", () =>
     Effect.gen(function*() {
@@ -173,5 +173,5 @@ describe("Consumer engine (concurrent)", () => {
       yield* settle
       expect(offsets).toEqual([3n, 4n])
       yield* close
-    }))
+    }), 30_000)
 })

@@ -39,7 +39,7 @@ describe("Consumer engine in a group", () => {
       assert.isTrue([...handled.values()].every((who) => who.length === 1))
       yield* c1.close
       yield* c2.close
-    }))
+    }), 30_000)
 
   it.effect("lets a new member start a queue exactly where the old owner stopped once the old owner has rebalanced", () =>
     Effect.gen(function*() {
@@ -63,7 +63,7 @@ describe("Consumer engine in a group", () => {
       expect([...handled].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i))
       yield* c1.close
       yield* c2.close
-    }))
+    }), 30_000)
 
   it.effect("takes over the queues of a member that leaves mid-stream with nothing lost", () =>
     Effect.gen(function*() {
@@ -88,7 +88,7 @@ describe("Consumer engine in a group", () => {
       expect(keys(yield* c1.consumer.assignment)).toHaveLength(9)
       expect([...handled].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i))
       yield* c1.close
-    }))
+    }), 30_000)
 
   it.effect("waits for a handed-out message of a leaving queue before persisting its offset", () =>
     Effect.gen(function*() {
@@ -109,7 +109,7 @@ describe("Consumer engine in a group", () => {
       expect(cluster.state.commits.filter(([k]) => k === "T@broker-a@1")).toEqual([["T@broker-a@1", 1n]])
       expect(keys(yield* c1.consumer.assignment)).toEqual(["T@broker-a@0"])
       yield* c1.close
-    }))
+    }), 30_000)
 
   it.effect("gives every broadcasting member every queue, and resumes from the local offset file after a restart", () =>
     Effect.gen(function*() {
@@ -137,5 +137,5 @@ describe("Consumer engine in a group", () => {
       yield* settle
       expect(after.sort((a, b) => a - b)).toEqual([10, 11, 12, 13])
       yield* again.close
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }).pipe(Effect.provide(NodeFileSystem.layer)), 30_000)
 })

@@ -38,7 +38,7 @@ describe("Consumer engine (orderly)", () => {
       yield* close
       assert.strictEqual(cluster.state.locks.size, 0)
       for (let q = 0; q < 4; q++) assert.strictEqual(cluster.state.offsets.get(key(q)), 50n)
-    }))
+    }), 30_000)
 
   it.effect("suspends a queue after a failure and retries the same message before the next, counting each retry", () =>
     Effect.gen(function*() {
@@ -64,7 +64,7 @@ describe("Consumer engine (orderly)", () => {
       assert.strictEqual(cluster.state.sentBack.length, 0)
       yield* close
       assert.strictEqual(cluster.state.offsets.get(key(0)), 3n)
-    }))
+    }), 30_000)
 
   it.effect("sends a message to the DLQ once maxReconsumeTimes is set and reached, then goes on", () =>
     Effect.gen(function*() {
@@ -82,7 +82,7 @@ describe("Consumer engine (orderly)", () => {
       expect(seen).toEqual(["0#0", "0#1", "1#0"])
       assert.strictEqual(cluster.state.dlq.length, 1)
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("does not consume a queue another client holds the lock of, and takes it once the lock is free", () =>
     Effect.gen(function*() {
@@ -102,5 +102,5 @@ describe("Consumer engine (orderly)", () => {
       yield* settle
       expect(seen).toEqual([0])
       yield* close
-    }))
+    }), 30_000)
 })

@@ -52,7 +52,7 @@ describe("Consumer engine retries", () => {
       expect(c.state.retryCopies[0]).toMatchObject({ originalTopic: "T", brokerName: "broker-a", maxReconsumeTimes: 16 })
       assert.strictEqual(engine.ctx.store.readMemory(MQ.make("T", "broker-a", 0)), 1n)
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("keeps a message whose send-back and retry copy both fail, pins its offset, and hands it out again after 5 s counted as a retry", () =>
     Effect.gen(function*() {
@@ -79,7 +79,7 @@ describe("Consumer engine retries", () => {
       expect(seen).toContain("m0#1")
       assert.strictEqual(engine.ctx.store.readMemory(queue), 2n)
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("sends a message nacked with delay level -1 straight to the DLQ", () =>
     Effect.gen(function*() {
@@ -91,7 +91,7 @@ describe("Consumer engine retries", () => {
       assert.strictEqual(c.state.dlq.length, 1)
       assert.strictEqual(c.state.sentBack[0]!.delayLevel, -1)
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("drops a failed message in broadcasting mode, as Java does, and moves the offset on", () =>
     Effect.gen(function*() {
@@ -103,7 +103,7 @@ describe("Consumer engine retries", () => {
       assert.strictEqual(c.state.sentBack.length + c.state.retryCopies.length, 0)
       assert.strictEqual(engine.ctx.store.readMemory(MQ.make("T", "broker-a", 0)), 1n)
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("hands a message out again when the handler running it is interrupted, without counting a retry", () =>
     Effect.gen(function*() {
@@ -119,7 +119,7 @@ describe("Consumer engine retries", () => {
       expect(seen).toEqual([0])
       assert.strictEqual(c.state.sentBack.length, 0)
       yield* close
-    }))
+    }), 30_000)
 
   it.effect("sends back a message whose handler has been stuck past the consume timeout, so its offset is not pinned forever", () =>
     Effect.gen(function*() {
@@ -139,5 +139,48 @@ describe("Consumer engine retries", () => {
       expect(c.state.sentBack.map((r) => [r.message.queueOffset, r.delayLevel])).toEqual([[0n, 3]])
       assert.strictEqual(engine.ctx.store.readMemory(queue), 2n)
       yield* close
-    }))
+    }), 30_000)
+
+  it.effect("moves a record whose body cannot be decoded to the DLQ without handing it out, and only then lets the offset pass it", () =>
+    Effect.gen(function*() {
+      const c = cluster()
+      c.append("T", "broker-a", 0, "m0")
+      c.appendUndecodable("T", "broker-a", 0)
+      c.append("T", "broker-a", 0, "m2")
+      c.state.fail.sendBack = true
+      c.state.fail.retryCopy = true
+      const { close, consumer, engine } = yield* start(c, "c1", FIRST)
+      const seen: Array<string> = []
+      yield* Effect.forkChild(consumer.run((d) => Effect.sync(() => seen.push(new TextDecoder().decode(d.message.body)))))
+      yield* settle
+      expect(seen.sort()).toEqual(["m0", "m2"])
+      const queue = MQ.make("T", "broker-a", 0)
+      // Neither path to the DLQ works yet: the record stays held and pins the offset.
+      assert.strictEqual(engine.ctx.store.readMemory(queue), 1n)
+      c.state.fail.sendBack = false
+      yield* TestClock.adjust("5 seconds")
+      yield* settle
+      expect(c.state.sentBack.map((r) => [r.message.queueOffset, r.delayLevel])).toEqual([[1n, -1]])
+      assert.strictEqual(c.state.dlq.length, 1)
+      assert.strictEqual(engine.ctx.store.readMemory(queue), 3n)
+      yield* close
+    }), 30_000)
+
+  it.effect("moves an undecodable record of an orderly queue to the DLQ in its turn, keeping the queue's order", () =>
+    Effect.gen(function*() {
+      const c = cluster()
+      c.append("T", "broker-a", 0, "m0")
+      c.appendUndecodable("T", "broker-a", 0)
+      c.append("T", "broker-a", 0, "m2")
+      const { close, consumer } = yield* start(c, "c1", { ...FIRST, orderly: true })
+      const seen: Array<string> = []
+      yield* Effect.forkChild(consumer.run((d) => Effect.sync(() => seen.push(new TextDecoder().decode(d.message.body)))))
+      yield* settle
+      yield* TestClock.adjust("1 second")
+      yield* settle
+      expect(seen).toEqual(["m0", "m2"])
+      expect(c.state.sentBack.map((r) => [r.message.queueOffset, r.delayLevel])).toEqual([[1n, -1]])
+      yield* close
+      assert.strictEqual(c.state.offsets.get(T0), 3n)
+    }), 30_000)
 })

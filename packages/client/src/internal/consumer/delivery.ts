@@ -14,6 +14,9 @@
  *   its reconsume count raised. Never dropped;
  * - **nack** (broadcasting): dropped with a warning, as Java does — broadcasting has no retry topic;
  * - **abandon** (the user's handler was interrupted): handed out again at once, unchanged;
+ * - **dead letter** (a record whose body could not be decoded: it is never handed out): sent to
+ *   `%DLQ%<group>` (CONSUMER_SEND_MSG_BACK with delay level −1, else the retry-topic copy) and
+ *   released once there, else tried again after 5 s; broadcasting has no DLQ: dropped with an error;
  * - **expiry** (Java's consume timeout, 15 min by default): a message handed out that long ago
  *   and still not settled is sent back with delay level 3 and released, so a stuck handler cannot
  *   pin its queue's offset forever; the handler is not interrupted, so the message may be
@@ -215,6 +218,34 @@ const redeliver = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.StoredMes
     if (entry.state !== "active" || !entry.pq.has(message.queueOffset)) return Effect.void
     const again = { ...message, reconsumeTimes: entry.reconsumeTimes(message) }
     return Effect.asVoid(Queue.offer(ctx.handoff, item(ctx, entry, again)))
+  })
+
+/** @internal: whether a held message is a record whose content could not be decoded. */
+export const isUndecodable = (message: StoredMessage.StoredMessage): message is StoredMessage.UndecodableMessage =>
+  "error" in message
+
+/**
+ * @internal: sends an undecodable record of `entry` to the DLQ and releases it, or tries again in
+ * 5 s while its queue stays active.
+ */
+export const deadLetter = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.StoredMessage): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    if (entry.state !== "active" || !entry.pq.has(message.queueOffset)) return
+    const reason = isUndecodable(message) ? message.error.message : "undecodable"
+    if (!ctx.config.clustering) {
+      yield* Effect.logError(`Dropped the record at offset ${message.queueOffset} of ${entry.key}: ${reason} (broadcasting has no DLQ)`)
+      release(ctx, entry, message)
+      return
+    }
+    yield* Effect.logError(
+      `The record at offset ${message.queueOffset} of ${entry.key} cannot be decoded (${reason}); moving it to %DLQ%${ctx.config.group}`
+    )
+    if (yield* sendBack(ctx, request(ctx, entry, message, -1))) {
+      release(ctx, entry, message)
+      return
+    }
+    yield* Effect.sleep(Retry.LOCAL_RETRY_DELAY_MILLIS)
+    yield* deadLetter(ctx, entry, message)
   })
 
 /**

@@ -130,6 +130,10 @@ export const run = (ctx: Ctx, entry: QueueEntry): Effect.Effect<void> =>
         }
       }
       const [message] = entry.pq.take(1)
+      if (message !== undefined && Delivery.isUndecodable(message)) {
+        yield* undecodable(ctx, entry, message)
+        continue
+      }
       if (message === undefined) {
         // take() and closing the latch run in one synchronous step, so a puller's open cannot be lost between them.
         Latch.closeUnsafe(entry.ready)
@@ -167,6 +171,19 @@ const consumeOne = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.StoredMe
       return
     }
     if (item.wasHandedOut) entry.settled()
+  })
+
+// A record whose content could not be decoded goes to the DLQ in its turn (broadcasting: dropped);
+// the queue waits in place until it is there.
+const undecodable = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.StoredMessage): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    yield* Effect.logError(`The record at offset ${message.queueOffset} of ${entry.key} cannot be decoded; moving it to the DLQ`)
+    if (!ctx.config.clustering || (yield* toDlq(ctx, entry, message))) {
+      commit(ctx, entry, message)
+      return
+    }
+    entry.pq.putBack()
+    yield* Effect.sleep(ctx.config.suspendMillis)
   })
 
 const commit = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.StoredMessage): void => {

@@ -4,7 +4,7 @@
  *
  * | answer | next offset | then |
  * | --- | --- | --- |
- * | FOUND with messages | `nextBeginOffset` | hold and hand out the messages that pass the exact tag check; pull again |
+ * | FOUND with messages | `nextBeginOffset` | hold and hand out the messages that pass the exact tag check (records whose body could not be decoded are held too, and go to the DLQ); pull again |
  * | FOUND, every message filtered out | `nextBeginOffset` | nothing to consume; pull again at once |
  * | NO_NEW_MSG (19) / NO_MATCHED_MSG (20) | `nextBeginOffset` | if nothing is held, move the committed offset there (over filtered or empty ranges, else lag never drops); pull again at once |
  * | OFFSET_ILLEGAL (21) | `nextBeginOffset` | drop the queue, persist that offset (frozen), let the next rebalance re-add it |
@@ -25,7 +25,13 @@ import * as FlowControl from "./flowControl.ts"
 
 /** @internal */
 export type Outcome<M> =
-  | { readonly _tag: "Consume"; readonly messages: ReadonlyArray<M>; readonly nextOffset: bigint }
+  | {
+    readonly _tag: "Consume"
+    readonly messages: ReadonlyArray<M>
+    /** Records whose content could not be decoded (they pass the same tag check). */
+    readonly undecodable: ReadonlyArray<M>
+    readonly nextOffset: bigint
+  }
   | { readonly _tag: "Empty"; readonly nextOffset: bigint }
   | { readonly _tag: "OffsetIllegal"; readonly nextOffset: bigint }
   | { readonly _tag: "Retry"; readonly delayMillis: number }
@@ -40,15 +46,21 @@ export const fromResult = <S, M>(
   result: Broker.PullResult,
   accept: (message: S) => boolean,
   prepare: (message: S) => M,
-  messagesOf: (result: Extract<Broker.PullResult, { readonly _tag: "Found" }>) => ReadonlyArray<S>
+  messagesOf: (result: Extract<Broker.PullResult, { readonly _tag: "Found" }>) => {
+    readonly messages: ReadonlyArray<S>
+    readonly undecodable: ReadonlyArray<S>
+  }
 ): Outcome<M> => {
   switch (result._tag) {
     case "Found": {
+      const { messages, undecodable } = messagesOf(result)
       const kept: Array<M> = []
-      for (const message of messagesOf(result)) if (accept(message)) kept.push(prepare(message))
-      return kept.length === 0
+      for (const message of messages) if (accept(message)) kept.push(prepare(message))
+      const broken: Array<M> = []
+      for (const message of undecodable) if (accept(message)) broken.push(prepare(message))
+      return kept.length === 0 && broken.length === 0
         ? { _tag: "Empty", nextOffset: result.nextBeginOffset }
-        : { _tag: "Consume", messages: kept, nextOffset: result.nextBeginOffset }
+        : { _tag: "Consume", messages: kept, undecodable: broken, nextOffset: result.nextBeginOffset }
     }
     case "NoNewMsg":
     case "NoMatchedMsg":

@@ -91,7 +91,7 @@ const pullOnce = (ctx: Ctx, entry: QueueEntry): Effect.Effect<number> =>
       result.success,
       (message: StoredMessage.StoredMessage) => subscription.accepts(message),
       prepare(ctx),
-      (found) => found.messages
+      (found) => found
     )
     switch (outcome._tag) {
       case "Consume": {
@@ -99,6 +99,12 @@ const pullOnce = (ctx: Ctx, entry: QueueEntry): Effect.Effect<number> =>
         ctx.stats.pulled(entry.queue.topic, outcome.messages.length, now - started, now)
         yield* Metric.update(ctx.metrics.pulled, outcome.messages.length)
         const added = entry.pq.put(outcome.messages)
+        // Held like any message (the committed offset cannot pass them) until they are in the DLQ;
+        // an orderly queue's consumer meets them in order and does the same.
+        const broken = entry.pq.put(outcome.undecodable)
+        if (!ctx.config.orderly) {
+          for (const message of broken) yield* FiberSet.run(ctx.background, Delivery.deadLetter(ctx, entry, message))
+        }
         if (ctx.config.orderly) Latch.openUnsafe(entry.ready)
         else yield* Delivery.offer(ctx, entry, added)
         return ctx.config.pullIntervalMillis

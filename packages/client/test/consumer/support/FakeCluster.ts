@@ -5,6 +5,8 @@
  */
 import { Deferred, Duration, Effect, Exit, Option } from "effect"
 import type * as Broker from "../../../src/Broker.ts"
+import { MessageDecodeError } from "../../../src/ClientError.ts"
+import * as Delivery from "../../../src/internal/consumer/delivery.ts"
 import * as Heartbeat from "../../../src/Heartbeat.ts"
 import type { Port, PortError, SendBackRequest } from "../../../src/internal/consumer/port.ts"
 import * as Retry from "../../../src/internal/consumer/retry.ts"
@@ -78,6 +80,8 @@ export const make = (topics: Readonly<Record<string, { readonly brokers: Readonl
     dlq: [] as Array<StoredMessage.StoredMessage>
   }
   let arrived = Deferred.makeUnsafe<void>()
+  /** Records pulls answer as undecodable (see appendUndecodable). */
+  const broken = new Set<StoredMessage.StoredMessage>()
 
   const append = (
     topic: string,
@@ -95,6 +99,19 @@ export const make = (topics: Readonly<Record<string, { readonly brokers: Readonl
     arrived = Deferred.makeUnsafe<void>()
     Deferred.doneUnsafe(previous, Exit.void)
     return stored
+  }
+
+  /** Appends a record whose content pulls report as undecodable. */
+  const appendUndecodable = (topic: string, broker: string, queueId: number) => {
+    const list = queues.get(MQ.key(MQ.make(topic, broker, queueId)))!
+    const record = message(topic, broker, queueId, BigInt(list.length), "?")
+    const undecodable: StoredMessage.UndecodableMessage = {
+      ...record,
+      error: new MessageDecodeError({ reason: "DecompressFailed", offset: 0, detail: "corrupt body" })
+    }
+    broken.add(undecodable)
+    list.push(undecodable)
+    return undecodable
   }
 
   const offsets = (list: ReadonlyArray<StoredMessage.StoredMessage>, next: bigint) => ({
@@ -132,7 +149,7 @@ export const make = (topics: Readonly<Record<string, { readonly brokers: Readonl
       const next = request.offset + BigInt(batch.length)
       return matched.length === 0
         ? { _tag: "NoMatchedMsg", ...offsets(list, next) } satisfies Broker.PullResult
-        : { _tag: "Found", ...offsets(list, next), messages: matched } satisfies Broker.PullResult
+        : { _tag: "Found", ...offsets(list, next), messages: matched.filter((m) => !broken.has(m)), undecodable: matched.flatMap((m) => (Delivery.isUndecodable(m) ? [m] : [])) } satisfies Broker.PullResult
     })
 
   // What a broker does with a send-back when the cluster has a retry topic: store a copy in
@@ -201,5 +218,5 @@ export const make = (topics: Readonly<Record<string, { readonly brokers: Readonl
     })
   })
 
-  return { state, queues, append, port }
+  return { state, queues, append, appendUndecodable, port }
 }

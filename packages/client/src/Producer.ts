@@ -43,7 +43,8 @@
  */
 import { Config, Context, Duration, Effect, Layer, Metric, Random, type Scope } from "effect"
 import type * as Broker from "./Broker.ts"
-import type { GroupAlreadyRegistered, NoRouteInfo } from "./ClientError.ts"
+import type { CompressionError, GroupAlreadyRegistered, NoRouteInfo } from "./ClientError.ts"
+import type * as Compression from "./Compression.ts"
 import { ClientInstance } from "./ClientInstance.ts"
 import * as Admission from "./internal/admission.ts"
 import * as SendPaths from "./internal/sendPaths.ts"
@@ -75,6 +76,10 @@ export interface ProducerOptions {
   readonly compressBodies?: boolean | undefined
   /** Default 4096. */
   readonly compressMsgBodyOverHowmuch?: number | undefined
+  /** `ZLIB` (default), `LZ4` or `ZSTD`, as Java 5.x's `rocketmq.message.compressType`. */
+  readonly compressType?: Compression.CompressionType | undefined
+  /** ZLIB 0–9, ZSTD 1–22; default 5 (`rocketmq.message.compressLevel`). LZ4 has no level. */
+  readonly compressLevel?: number | undefined
   /** Avoid brokers that answered slowly or failed (Java's `sendLatencyFaultEnable`). Default false. */
   readonly sendLatencyFaultEnable?: boolean | undefined
   /** Queue count of a topic the broker creates from `TBW102` on first send. Default 4. */
@@ -176,6 +181,7 @@ export type SendError =
   | NoRouteInfo
   | SendFailed
   | ProducerClosed
+  | CompressionError
   | Broker.BrokerError
 
 /**
@@ -268,6 +274,8 @@ export const defaults = {
   maxMessageSize: 4 * 1024 * 1024,
   compressBodies: true,
   compressMsgBodyOverHowmuch: 4096,
+  compressType: "ZLIB",
+  compressLevel: 5,
   sendLatencyFaultEnable: false,
   defaultTopicQueueNums: 4,
   checkRequestHoldMax: 2000
@@ -279,7 +287,8 @@ const checkOptions = (options: ProducerOptions): InvalidProducerOptions | undefi
     Validation.checkInteger("maxMessageSize", options.maxMessageSize ?? 1, 1) ??
     Validation.checkInteger("compressMsgBodyOverHowmuch", options.compressMsgBodyOverHowmuch ?? 0, 0) ??
     Validation.checkInteger("defaultTopicQueueNums", options.defaultTopicQueueNums ?? 1, 1, 65535) ??
-    Validation.checkInteger("checkRequestHoldMax", options.checkRequestHoldMax ?? 1, 1)
+    Validation.checkInteger("checkRequestHoldMax", options.checkRequestHoldMax ?? 1, 1) ??
+    Validation.checkCompression(options.compressType ?? defaults.compressType, options.compressLevel ?? defaults.compressLevel)
 
 /**
  * A producer of `options.group` on the {@link ClientInstance} in context, in the current scope.
@@ -310,8 +319,12 @@ export const make = (
       loop: SendPaths.loopContext(instance, options, admission, yield* Random.Random),
       timeoutMillis: Duration.toMillis(options.sendMsgTimeout ?? defaults.sendMsgTimeout),
       maxMessageSize: options.maxMessageSize ?? defaults.maxMessageSize,
-      compressOverBytes: (options.compressBodies ?? defaults.compressBodies)
-        ? options.compressMsgBodyOverHowmuch ?? defaults.compressMsgBodyOverHowmuch
+      compression: (options.compressBodies ?? defaults.compressBodies)
+        ? {
+          type: options.compressType ?? defaults.compressType,
+          level: options.compressLevel ?? defaults.compressLevel,
+          overBytes: options.compressMsgBodyOverHowmuch ?? defaults.compressMsgBodyOverHowmuch
+        }
         : undefined
     }
     return {

@@ -277,6 +277,29 @@ describe("Producer", () => {
         assert.strictEqual(broker.queueSize(TOPIC, 0), 2)
       }))
 
+    it.effect("compresses with LZ4 or ZSTD when asked (Java 5.x's flags), and the stored messages read back", () =>
+      Effect.gen(function*() {
+        for (const [compressType, flag] of [["LZ4", 0x101], ["ZSTD", 0x201]] as const) {
+          const { fixture, recorder } = yield* embedded()
+          const { producer, instance } = yield* producerOn(fixture, { compressType })
+          yield* instance.provide(Admin.createTopic(BROKER_A, TOPIC, { queueNums: 1 }))
+          const body = new TextEncoder().encode("lorem ipsum dolor sit amet ".repeat(400))
+          const sent = yield* producer.send(Message.make(TOPIC, body))
+          assert.strictEqual(Number(sendsTo(recorder, BROKER_A)[0]!.extFields.f), flag, compressType)
+          const pulled = yield* instance.provide(Broker.pullMessage(BROKER_A, { consumerGroup: "CG", topic: TOPIC, queueId: 0, queueOffset: sent.queueOffset }))
+          assert.strictEqual(pulled._tag, "Found")
+          if (pulled._tag === "Found") assert.deepStrictEqual(pulled.messages[0]!.body, body)
+        }
+      }))
+
+    it.effect("refuses a compression level the type does not take", () =>
+      Effect.gen(function*() {
+        const { fixture } = yield* embedded()
+        const error = yield* Effect.flip(producerOn(fixture, { compressType: "ZLIB", compressLevel: 12 }))
+        assert.strictEqual(error._tag, "InvalidProducerOptions")
+        assert.include(error.message, "compressLevel")
+      }))
+
     it.effect("sends bodies uncompressed when compression is off", () =>
       Effect.gen(function*() {
         const { fixture, recorder } = yield* embedded()

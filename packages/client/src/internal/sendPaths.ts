@@ -7,6 +7,7 @@
  */
 import { Cause, Deferred, Duration, Effect, Exit, type Random } from "effect"
 import * as Broker from "../Broker.ts"
+import * as Compression from "../Compression.ts"
 import type { ClientInstance } from "../ClientInstance.ts"
 import * as Heartbeat from "../Heartbeat.ts"
 import * as Message from "../Message.ts"
@@ -45,7 +46,8 @@ export interface Core {
   readonly loop: SendLoop.LoopContext
   readonly timeoutMillis: number
   readonly maxMessageSize: number
-  readonly compressOverBytes: number | undefined
+  /** Compress bodies of at least `overBytes` bytes; `undefined`: never. */
+  readonly compression: { readonly type: Compression.CompressionType; readonly level: number; readonly overBytes: number } | undefined
 }
 
 export const loopContext = (
@@ -135,26 +137,45 @@ const checked = (core: Core, message: Message.Message): InvalidMessage | undefin
 
 const isStoreOk = (result: { readonly status: Broker.SendStatus }) => result.status === "SEND_OK"
 
+/**
+ * Runs `send` with the body to send and its sysFlag bits: compressed as Java's `sendKernelImpl`
+ * does when it has at least the threshold's bytes (never for batches), once for every attempt.
+ */
+const withBody = <A>(
+  core: Core,
+  message: Message.Message,
+  send: (body: Message.Message, sysFlag: number) => Effect.Effect<A, SendError>
+): Effect.Effect<A, SendError> => {
+  const compression = core.compression
+  if (compression === undefined || message.body.length < compression.overBytes) return send(message, 0)
+  return Effect.flatMap(
+    Compression.compress(compression.type, message.body, { level: compression.level }),
+    (body) => send({ ...message, body }, Compression.sysFlagOf(compression.type))
+  )
+}
+
 export const sendWith = (core: Core, extra?: Pick<Broker.SendOptions, "sysFlag" | "systemProperties">) =>
 (message: Message.Message, options?: SendOptions | undefined): Effect.Effect<SendResult, SendError> => {
   const invalid = checked(core, message)
   if (invalid !== undefined) return Effect.fail(invalid)
-  const attempt: Attempt<SendResult> = (queue, address, remaining) =>
-    core.instance.provide(Effect.map(
-      Broker.sendMessage(address, message, { ...target(core, queue, remaining), ...extra, compressOverBytes: core.compressOverBytes }),
-      (result): SendResult => ({ ...result, messageQueue: queue })
-    ))
-  return dispatch(core, message, 1, options, true, attempt, isStoreOk)
+  return withBody(core, message, (body, sysFlag) => {
+    const attempt: Attempt<SendResult> = (queue, address, remaining) =>
+      core.instance.provide(Effect.map(
+        Broker.sendMessage(address, body, { ...target(core, queue, remaining), ...extra, sysFlag: sysFlag | (extra?.sysFlag ?? 0) }),
+        (result): SendResult => ({ ...result, messageQueue: queue })
+      ))
+    return dispatch(core, message, 1, options, true, attempt, isStoreOk)
+  })
 }
 
 export const sendOneway = (core: Core) => (message: Message.Message, options?: SendOptions | undefined) => {
   const invalid = checked(core, message)
   if (invalid !== undefined) return Effect.fail(invalid)
-  const attempt: Attempt<void> = (queue, address, remaining) =>
-    core.instance.provide(Effect.asVoid(
-      Broker.sendMessageOneway(address, message, { ...target(core, queue, remaining), compressOverBytes: core.compressOverBytes })
-    ))
-  return dispatch(core, message, 1, options, false, attempt, () => true)
+  return withBody(core, message, (body, sysFlag) => {
+    const attempt: Attempt<void> = (queue, address, remaining) =>
+      core.instance.provide(Effect.asVoid(Broker.sendMessageOneway(address, body, { ...target(core, queue, remaining), sysFlag })))
+    return dispatch(core, message, 1, options, false, attempt, () => true)
+  })
 }
 
 export const sendBatch = (core: Core) => (messages: ReadonlyArray<Message.Message>, options?: SendOptions | undefined) =>

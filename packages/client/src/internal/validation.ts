@@ -8,6 +8,7 @@
  * @internal
  */
 import { Cause, Effect, Exit } from "effect"
+import * as Compression from "../Compression.ts"
 import * as Message from "../Message.ts"
 import { InvalidMessage, InvalidProducerOptions } from "../ProducerError.ts"
 import * as Properties from "../Properties.ts"
@@ -125,4 +126,17 @@ export const encodedProperties = (message: Message.Message, uniqId: string = PLA
   if (Exit.isSuccess(exit)) return exit.value
   const error = Cause.squash(exit.cause) as { readonly detail?: string; readonly message: string }
   return new InvalidMessage({ reason: "Properties", topic: message.topic, detail: error.detail ?? error.message })
+}
+
+/** A compression this runtime can do, at a level it takes (ZLIB 0–9, ZSTD 1–22; LZ4 has none). */
+export const checkCompression = (type: Compression.CompressionType, level: number): InvalidProducerOptions | undefined => {
+  if (!Compression.types.includes(type)) {
+    return new InvalidProducerOptions({ option: "compressType", detail: `${String(type)} is not one of ZLIB, LZ4, ZSTD` })
+  }
+  if (!Compression.isSupported(type)) {
+    return new InvalidProducerOptions({ option: "compressType", detail: `${type} needs Node 22.15 or later; use ZLIB or LZ4` })
+  }
+  if (type === "ZLIB") return checkInteger("compressLevel", level, 0, 9)
+  if (type === "ZSTD") return checkInteger("compressLevel", level, 1, 22)
+  return undefined
 }

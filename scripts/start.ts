@@ -4,15 +4,15 @@
  * With no configuration it serves the test kit's in-memory NameServer + Broker on a loopback port;
  * with ROCKETMQ_NAMESRV_ADDR=host:port it uses a real Apache RocketMQ cluster. Either way it goes
  * through the same code a user's application would: RemotingClient (one Channel per address), the
- * typed operations of @effect-rocketmq/client, and its Consumer. It creates a topic, sends N
- * messages, consumes them back with a Consumer in a new group from the first offset, checks each
+ * typed operations of @effect-rocketmq/client, its Producer and its Consumer. It creates a topic,
+ * sends N messages with a Producer, consumes them back with a Consumer in a new group from the first offset, checks each
  * message came back exactly once with its body and properties, and prints a short table.
  *
  *   npm start                                         # in-memory broker
  *   ROCKETMQ_NAMESRV_ADDR=127.0.0.1:9876 npm start    # a real cluster
  *   DEMO_MESSAGES=100000 DEMO_CONCURRENCY=256 DEMO_BODY_BYTES=1024 npm start
  */
-import { Admin, Broker, ClientInstance, Consumer, Message, NameServer, RouteData } from "@effect-rocketmq/client"
+import { Admin, ClientInstance, Consumer, Message, NameServer, Producer, RouteData } from "@effect-rocketmq/client"
 import { RemotingClient } from "@effect-rocketmq/remoting"
 import { InMemoryRocketMQ } from "@effect-rocketmq/testkit"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Schedule } from "effect"
@@ -71,29 +71,33 @@ const demo = (where: string, nameServerAddresses: string) =>
     )
     console.log(`topic ${topic} with ${QUEUES} queues on broker ${broker}`)
 
-    // Send.
+    // Send with a Producer on its own client instance (queues round-robin, retries as Java).
     const latencies = new Float64Array(MESSAGES)
     let sent = 0
     const started = performance.now()
     const ticker = setInterval(() => progress("sent", sent, MESSAGES), 250)
-    yield* Effect.forEach(
-      Array.from({ length: MESSAGES }, (_, i) => i),
-      (i) =>
-        Effect.suspend(() => {
-          const t0 = performance.now()
-          return Broker.sendMessage(
-            broker,
-            Message.make(topic, bodyOf(i), { tags: "demo", keys: `key-${i}`, properties: { index: String(i) } }),
-            { queueId: i % QUEUES, producerGroup: GROUP }
-          ).pipe(Effect.tap(() =>
-            Effect.sync(() => {
-              latencies[i] = performance.now() - t0
-              sent++
-            })
-          ))
-        }),
-      { concurrency: CONCURRENCY, discard: true }
-    ).pipe(Effect.ensuring(Effect.sync(() => clearInterval(ticker))))
+    yield* Effect.gen(function*() {
+      const producer = yield* Producer.Producer
+      yield* Effect.forEach(
+        Array.from({ length: MESSAGES }, (_, i) => i),
+        (i) =>
+          Effect.suspend(() => {
+            const t0 = performance.now()
+            return producer.send(
+              Message.make(topic, bodyOf(i), { tags: "demo", keys: `key-${i}`, properties: { index: String(i) } })
+            ).pipe(Effect.tap(() =>
+              Effect.sync(() => {
+                latencies[i] = performance.now() - t0
+                sent++
+              })
+            ))
+          }),
+        { concurrency: CONCURRENCY, discard: true }
+      )
+    }).pipe(
+      Effect.provide(Producer.layer({ group: GROUP }).pipe(Layer.provide(ClientInstance.layer({ nameServerAddresses })))),
+      Effect.ensuring(Effect.sync(() => clearInterval(ticker)))
+    )
     const sendSeconds = (performance.now() - started) / 1000
     endProgress()
 

@@ -1,0 +1,139 @@
+/**
+ * Producer benchmark: our Producer against Java's DefaultMQProducer (the official 5.3.3 client)
+ * sending to the same topic of the same real broker, interleaved in one run.
+ *
+ * 1. A real Apache RocketMQ (see cluster.ts): the one named by ROCKETMQ_NAMESRV_ADDR /
+ *    ROCKETMQ_BROKER_ADDR, or one started here on free loopback ports (stopped at the end).
+ * 2. Cases: bodies of 128 B and 4 KiB (BENCH_BODIES) x 1 and 64 sends in flight
+ *    (BENCH_IN_FLIGHT). Both sides: Java's defaults (sync sends with retries, ZLIB from 4096 B —
+ *    so the 4 KiB case compresses on both sides — 3 s timeout), the same compressible text body,
+ *    N senders each in a closed loop (Java: N threads; ours: N fibers).
+ * 3. BENCH_ROUNDS (3) rounds per case, Java and ours alternating which goes first; each run in its
+ *    own process warms up for BENCH_WARMUP_MS (3000, discarded) and measures BENCH_DURATION_MS
+ *    (10000). CPU is the process's own over the measured window (the JVM's OperatingSystemMXBean
+ *    process CPU time; Node's process.cpuUsage): GC and JIT threads included on both sides.
+ *
+ * Prints sends/s and CPU µs per message per round, the medians, and the ratios ours / Java
+ * (throughput: > 1 is faster; CPU per message: < 1 is cheaper).
+ *
+ *   flock /work/bench.lock npm run bench:producer
+ */
+import { Admin, NameServer } from "@effect-rocketmq/client"
+import { RemotingClient } from "@effect-rocketmq/remoting"
+import { Effect, Schedule } from "effect"
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import * as JavaClient from "../java/JavaClient.ts"
+import { cluster } from "./cluster.ts"
+import { fmt, median, table } from "./harness.ts"
+
+const int = (name: string, fallback: number) => {
+  const n = Number(process.env[name] ?? fallback)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${process.env[name]} is not a positive whole number`)
+  return n
+}
+const list = (name: string, fallback: ReadonlyArray<number>) =>
+  process.env[name] === undefined ? fallback : process.env[name]!.split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0)
+const BODIES = list("BENCH_BODIES", [128, 4096])
+const IN_FLIGHT = list("BENCH_IN_FLIGHT", [1, 64])
+const ROUNDS = int("BENCH_ROUNDS", 3)
+const WARMUP_MS = int("BENCH_WARMUP_MS", 3000)
+const DURATION_MS = int("BENCH_DURATION_MS", 10000)
+const QUEUES = 8
+const here = fileURLToPath(new URL(".", import.meta.url))
+
+interface Result {
+  readonly perSecond: number
+  readonly cpuUsPerMessage: number
+  readonly p50Us: number
+}
+
+const ours = (namesrv: string, topic: string, body: number, inFlight: number): Promise<Result> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--conditions=source", `${here}producer-ours.ts`], {
+      env: {
+        ...process.env,
+        BENCH_NAMESRV: namesrv,
+        BENCH_TOPIC: topic,
+        BENCH_BODY: String(body),
+        BENCH_IN_FLIGHT: String(inFlight),
+        BENCH_WARMUP_MS: String(WARMUP_MS),
+        BENCH_DURATION_MS: String(DURATION_MS)
+      },
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let out = ""
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()))
+    child.once("error", reject)
+    child.once("close", (code) => {
+      if (code !== 0) return reject(new Error(`our producer exited ${code}`))
+      resolve(JSON.parse(out.trim().split("\n").pop()!) as Result)
+    })
+  })
+
+const java = (namesrv: string, topic: string, body: number, inFlight: number): Promise<Result> =>
+  Effect.runPromise(JavaClient.benchProduce({
+    namesrvAddr: namesrv,
+    topic,
+    bodySize: body,
+    bodyPattern: "text",
+    inFlight,
+    mode: "sync",
+    durationMs: DURATION_MS,
+    warmupMs: WARMUP_MS
+  })).then((bench) => ({ perSecond: bench.perSecond, cpuUsPerMessage: bench.cpuUsPerMessage ?? NaN, p50Us: bench.p50Us ?? NaN }))
+
+const createTopic = (namesrv: string, broker: string, topic: string) =>
+  Effect.gen(function*() {
+    yield* Admin.createTopic(broker, topic, { queueNums: QUEUES })
+    yield* NameServer.getRouteInfoByTopic(topic).pipe(Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 50 }))
+  }).pipe(Effect.provide(RemotingClient.layer({ nameServerAddresses: namesrv, defaultTimeout: "10 seconds" })))
+
+const main = async () => {
+  const { broker, namesrv, stop } = await cluster()
+  try {
+    await Effect.runPromise(JavaClient.build)
+    const topic = `bench_produce_${Date.now().toString(36)}`
+    await Effect.runPromise(createTopic(namesrv, broker, topic))
+    const rows: Array<Array<string>> = []
+    const ratios: Array<Array<string>> = []
+    for (const body of BODIES) {
+      for (const inFlight of IN_FLIGHT) {
+        const results = { java: [] as Array<Result>, ours: [] as Array<Result> }
+        for (let round = 0; round < ROUNDS; round++) {
+          const order = round % 2 === 0 ? (["java", "ours"] as const) : (["ours", "java"] as const)
+          for (const who of order) {
+            const result = who === "java" ? await java(namesrv, topic, body, inFlight) : await ours(namesrv, topic, body, inFlight)
+            results[who].push(result)
+            console.error(`${body} B x${inFlight} round ${round + 1} ${who}: ${fmt(result.perSecond)} sends/s, ${fmt(result.cpuUsPerMessage, 1)} µs CPU/msg`)
+          }
+        }
+        for (const who of ["java", "ours"] as const) {
+          rows.push([
+            `${body} B, ${inFlight} in flight`,
+            who === "java" ? "Java DefaultMQProducer" : "effect-rocketmq Producer",
+            results[who].map((r) => fmt(r.perSecond)).join(" / "),
+            fmt(median(results[who].map((r) => r.perSecond))),
+            results[who].map((r) => fmt(r.cpuUsPerMessage, 1)).join(" / "),
+            fmt(median(results[who].map((r) => r.cpuUsPerMessage)), 1),
+            fmt(median(results[who].map((r) => r.p50Us)))
+          ])
+        }
+        const throughput = median(results.ours.map((r) => r.perSecond)) / median(results.java.map((r) => r.perSecond))
+        const cpu = median(results.ours.map((r) => r.cpuUsPerMessage)) / median(results.java.map((r) => r.cpuUsPerMessage))
+        ratios.push([`${body} B, ${inFlight} in flight`, `${throughput.toFixed(2)}x`, `${cpu.toFixed(2)}x`])
+      }
+    }
+    console.log(`\nSync sends to one real broker, ${fmt(DURATION_MS / 1000, 1)} s measured after ${fmt(WARMUP_MS / 1000, 1)} s warm-up, ${ROUNDS} rounds:\n`)
+    console.log(table(["case", "producer", "sends/s per round", "median sends/s", "CPU µs/msg per round", "median CPU µs/msg", "median p50 µs"], rows))
+    console.log("\nRatios ours / Java (throughput: > 1 is faster; CPU per message: < 1 is cheaper):\n")
+    console.log(table(["case", "throughput", "CPU per message"], ratios))
+  } finally {
+    await stop()
+  }
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

@@ -7,7 +7,9 @@
  *   callback per in-flight slot;
  * - raw-json: the same socket handling, but JSON.stringify / JSON.parse of every header and a Map
  *   of pending requests (the least work an honest JSON client does);
- * - channel: Channel.sendWaitResponse from `inFlight` fibers, each in a closed loop.
+ * - channel: Channel.sendWaitResponse from `inFlight` fibers, each in a closed loop;
+ * - client: RemotingClient.invoke the same way (the channel plus the client's policy: address
+ *   lookup, permits, the pooled channel's lease, hooks and GO_AWAY handling).
  *
  * Cases: in flight 1, 64, 1024 x bodies 128 B and 64 KiB. Prints requests/s, p50/p99 latency and
  * ratios; then heap bytes per pending request with 100,000 pending.
@@ -22,6 +24,7 @@ import { performance } from "node:perf_hooks"
 import { Effect, Exit, Fiber, Scope } from "effect"
 import * as Channel from "../../packages/remoting/src/Channel.ts"
 import * as Codec from "../../packages/remoting/src/Codec.ts"
+import * as RemotingClient from "../../packages/remoting/src/RemotingClient.ts"
 import * as RemotingCommand from "../../packages/remoting/src/RemotingCommand.ts"
 import { fmt, median, percentile, table } from "./harness.ts"
 
@@ -222,14 +225,23 @@ const runRaw = async (port: number, inFlight: number, bodySize: number, json: bo
 }
 
 // -------------------------------------------------------------------------------------------------
-// Our channel
+// Our channel and client
 // -------------------------------------------------------------------------------------------------
 
-const runChannel = (port: number, inFlight: number, bodySize: number): Promise<Result> =>
+type Call = (request: RemotingCommand.RemotingCommand) => Effect.Effect<unknown, unknown>
+
+const openChannel = (port: number): Effect.Effect<Call, unknown, Scope.Scope> =>
+  Effect.map(Channel.make({ host: "127.0.0.1", port }), (channel) => (request) => channel.sendWaitResponse(request, 10_000))
+
+const openClient = (port: number): Effect.Effect<Call, unknown, Scope.Scope> =>
+  Effect.map(RemotingClient.make(), (client) => (request) => client.invoke(`127.0.0.1:${port}`, request, 10_000))
+
+/** `inFlight` fibers, each calling in a closed loop through what `open` gives. */
+const runEffect = (open: Effect.Effect<Call, unknown, Scope.Scope>, inFlight: number, bodySize: number): Promise<Result> =>
   Effect.runPromise(
     Effect.scoped(
       Effect.gen(function*() {
-        const channel = yield* Channel.make({ host: "127.0.0.1", port })
+        const call = yield* open
         const request = requestFor(bodySize)
         let measuring = false
         let stop = false
@@ -238,7 +250,7 @@ const runChannel = (port: number, inFlight: number, bodySize: number): Promise<R
         const worker = Effect.gen(function*() {
           while (!stop) {
             const t0 = performance.now()
-            yield* channel.sendWaitResponse(request, 10_000)
+            yield* call(request)
             if (measuring) {
               count++
               latencies.push(performance.now() - t0)
@@ -315,7 +327,8 @@ const main = async () => {
   const clients = [
     { name: "raw", run: (f: number, b: number) => runRaw(port, f, b, false) },
     { name: "raw-json", run: (f: number, b: number) => runRaw(port, f, b, true) },
-    { name: "channel", run: (f: number, b: number) => runChannel(port, f, b) }
+    { name: "channel", run: (f: number, b: number) => runEffect(openChannel(port), f, b) },
+    { name: "client", run: (f: number, b: number) => runEffect(openClient(port), f, b) }
   ]
   const rows: Array<Array<string>> = []
   const summary: Array<string> = []
@@ -349,9 +362,11 @@ const main = async () => {
           ])
         }
         const ch = stat("channel")
+        const cl = stat("client")
         summary.push(
           `${bodySize === 128 ? "128 B" : "64 KiB"} x ${inFlight}: channel ${fmt(ch.rps / raw.rps, 2)}x raw, ` +
-            `${fmt(ch.rps / rawJson.rps, 2)}x raw-json, p50 ${fmt(ch.p50 / raw.p50, 2)}x raw`
+            `${fmt(ch.rps / rawJson.rps, 2)}x raw-json, p50 ${fmt(ch.p50 / raw.p50, 2)}x raw; ` +
+            `client ${fmt(cl.rps / raw.rps, 2)}x raw, ${fmt(cl.rps / ch.rps, 2)}x channel`
         )
         process.stderr.write(`done: ${summary[summary.length - 1]}\n`)
       }
@@ -359,7 +374,7 @@ const main = async () => {
   } finally {
     child.kill("SIGTERM")
   }
-  console.log(`Channel vs hand-written node:net clients, ${ROUNDS} interleaved rounds of ${SECONDS}s per client per case`)
+  console.log(`Channel and RemotingClient vs hand-written node:net clients, ${ROUNDS} interleaved rounds of ${SECONDS}s per client per case`)
   console.log(`(${process.version}, ${(await import("node:os")).cpus().length} CPUs). req/s is the median round; latency over all rounds.\n`)
   console.log(table(
     ["body", "in flight", "client", "req/s", "p50 µs", "p99 µs", "vs raw", "vs raw-json", "p50 vs raw"],

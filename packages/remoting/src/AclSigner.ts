@@ -1,7 +1,7 @@
 /**
  * ACL 1.0 request signing, as Java's `AclClientRPCHook`, packaged as an {@link RpcHook}.
  *
- * Signing a request (REMOTING.md §5.11):
+ * Signing a request (also in `docs/protocol-notes.md`):
  *
  * 1. set `AccessKey` (and `SecurityToken` when one is configured) in the ext fields;
  * 2. take every ext field except `Signature`, sorted by key in UTF-16 code-unit order (Java's

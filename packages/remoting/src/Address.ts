@@ -10,7 +10,8 @@
  *   RFC 5952 (`[0:0:0:0:0:0:0:1]:9876` and `[::1]:9876` are the same peer and share a channel).
  * - `[ipv6%scope]:port`: the scope (zone) id is **kept**, because a link-local address cannot be
  *   connected to without it; it becomes part of the address, so `[fe80::1%eth0]:1` and
- *   `[fe80::1]:1` are different peers. (Java strips the scope; see RELIABILITY.md row 22.)
+ *   `[fe80::1]:1` are different peers. (Java strips the scope, and then cannot reach such a peer;
+ *   clients that split on ':' without brackets fail on IPv6 altogether.)
  * - the port is decimal, 1–65535.
  *
  * An IPv6 address without brackets is refused (`::1:9876` has no unambiguous port), as are a missing

@@ -3,9 +3,11 @@
  * time, so it is built around one rule — every request resolves exactly once — and one budget —
  * few allocations and no extra fibers per request.
  *
- * A channel is a scoped service composed from three layers: {@link Connection} (the socket and the
- * frame decoder), {@link SendQueue} (bounded, drained by one send fiber) and {@link ResponseTable}
- * (opaque -> pending entry, with a deadline heap). Acquiring it forks three fibers into its scope:
+ * A channel is a scoped service built from three parts ({@link fromConnection}): a
+ * {@link Connection} (the socket and the frame decoder), a {@link SendQueue} (bounded, drained by
+ * one send fiber) and a {@link ResponseTable} (opaque -> pending entry, with a deadline heap); each
+ * request is one `Outbound` entry whose stages say what may still happen to it. Building it forks
+ * three fibers into its scope:
  *
  * - the **send fiber** takes everything queued (capped by count and bytes), writes small frames
  *   into one buffer and large bodies beside it, and hands the batch to the socket in one write;
@@ -16,26 +18,29 @@
  *
  * The channel closes — marks itself unhealthy, ends the queue, fails every pending request with
  * {@link ChannelClosed} carrying the reason, interrupts its fibers and destroys the socket, exactly
- * once — when its scope closes, when the peer closes or resets the connection, or when bytes do
- * not decode. Closing is driven from the read side: a dead peer never fails a write (EFFECT4.md
- * §2.2), so the first read failure is what stops the writer.
+ * once — when its scope closes, when `close` is called, when the peer closes or resets the
+ * connection, or when bytes do not decode. Closing is driven from the read side: Effect's socket
+ * writer does not fail when the peer is gone (a write to a destroyed socket waits for a `drain`
+ * that never comes), so the first read failure is what stops the writer.
  *
  * @since 0.1.0
  */
-import { Buffer } from "node:buffer"
-import { Context, Deferred, Duration, Effect, Exit, Fiber, FiberSet, Layer, Metric, Scope, Tracer } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Fiber, FiberSet, Layer, Metric, Scope } from "effect"
 import type { Clock } from "effect"
 import * as Codec from "./Codec.ts"
 import * as Connection from "./Connection.ts"
+import * as ChannelRequests from "./internal/channelRequests.ts"
+import * as DeadlineTimer from "./internal/deadlineTimer.ts"
+import * as Inbound from "./internal/inbound.ts"
+import * as SendLoop from "./internal/sendLoop.ts"
 import * as RemotingCommand from "./RemotingCommand.ts"
 import {
+  type ChannelClosed,
   type ChannelError,
-  ChannelClosed,
-  ChannelSendRequestFailed,
+  type ChannelSendRequestFailed,
   ClosedLocally,
   type CloseReason,
-  type ConnectError,
-  RequestTimeout
+  type ConnectError
 } from "./RemotingError.ts"
 import * as ResponseCode from "./ResponseCode.ts"
 import * as ResponseTable from "./ResponseTable.ts"
@@ -225,21 +230,12 @@ export const pendingRequests = Metric.gauge("rocketmq_remoting_pending_requests"
 // Construction
 // -------------------------------------------------------------------------------------------------
 
-const isTraced = (fiber: Fiber.Fiber<unknown, unknown>): boolean => {
-  if (!fiber.cache.tracerEnabled) return false
-  const tracer = fiber.cache.tracer
-  return tracer !== undefined && tracer !== Tracer.nativeTracer
-}
-
 const toMillis = (input: Duration.Input | undefined, fallback: Duration.Duration): number =>
   Duration.toMillis(input === undefined ? fallback : Duration.fromInputUnsafe(input))
 
-// Large bodies are handed to the socket beside the batch buffer (one writev) instead of being
-// copied into it.
-const INLINE_BODY_LIMIT = 16 * 1024
-
 /**
- * Builds a channel from its three parts, in the current scope (which owns its fibers).
+ * Builds a channel from its three parts, in the current scope (which owns its fibers and closes
+ * the channel when it closes). {@link fromConnection} makes the queue and the table for you.
  *
  * @since 0.1.0
  * @category constructors
@@ -253,291 +249,48 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
   const { connection, queue, table } = parts
   const options = parts.options ?? {}
   const address = connection.address
-  const defaultTimeoutMillis = toMillis(options.defaultTimeout, DEFAULT_TIMEOUT)
-  const serializeType = options.serializeType ?? "JSON"
-  const maxFrameLength = options.maxFrameLength ?? Codec.DEFAULT_MAX_FRAME_LENGTH
   const scope = yield* Effect.scope
   const services = yield* Effect.context<never>()
   const clock = yield* Effect.clockWith((clock: Clock.Clock) => Effect.succeed(clock))
   const handler = yield* RequestHandler
+  const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
   const closedSignal = Deferred.makeUnsafe<CloseReason>()
   const metricContext = Context.add(services, Metric.CurrentMetricAttributes, {
     ...Context.get(services, Metric.CurrentMetricAttributes),
     address
   })
-
-  let closeReason: CloseReason | undefined
-  let nextOpaque = (options.initialOpaque ?? 0) | 0
-  let unmatched = 0
+  const core: ChannelRequests.ChannelCore = { address, connection, queue, table, clock, closeReason: undefined }
   const fibers: Array<Fiber.Fiber<unknown, unknown>> = []
 
-  // --- opaque ------------------------------------------------------------------------------------
-  const freshOpaque = (): number => {
-    let opaque = nextOpaque
-    while (table.has(opaque)) opaque = (opaque + 1) | 0
-    nextOpaque = (opaque + 1) | 0
-    return opaque
-  }
-
-  // --- close -------------------------------------------------------------------------------------
-  const closedError = (code: number, opaque: number, reason: CloseReason, written: boolean) =>
-    new ChannelClosed({ address, requestCode: code, opaque, cause: reason, written })
-
+  // Closing happens once, whoever sees the reason first: the read side (FIN, RST, bad bytes), a
+  // failed write, `close`, or the scope. Every pending request fails with that reason.
   const shutdown = (reason: CloseReason): void => {
-    if (closeReason !== undefined) return
-    closeReason = reason
+    if (core.closeReason !== undefined) return
+    core.closeReason = reason
     connection.close()
     queue.shutdown(reason)
-    table.failAll((entry) => closedError(entry.code, entry.opaque, reason, entry.state === SendQueue.WRITTEN))
+    table.failAll((entry) => entry.closedError(address, reason))
     const self = Fiber.getCurrent()
     for (const fiber of fibers) if (fiber !== self) fiber.interruptUnsafe()
     Deferred.doneUnsafe(closedSignal, Exit.succeed(reason))
   }
+  const closeOn = <E extends CloseReason>(loop: Effect.Effect<never, E>) =>
+    Effect.catch(loop, (reason) => Effect.sync(() => shutdown(reason)))
 
-  // --- timer -------------------------------------------------------------------------------------
-  // `timerAt` is when the timer fiber will look next (Infinity when idle). A new entry wakes it only
-  // if its deadline is earlier: with one timeout for every request that is once per idle period.
-  let timerAt = Infinity
-  let timerWake: ((effect: Effect.Effect<void>) => void) | undefined
-
-  const timeoutError = (entry: SendQueue.Outbound): ChannelError => {
-    if (entry.state === SendQueue.WAITING) {
-      return new ChannelSendRequestFailed({
-        address,
-        requestCode: entry.code,
-        opaque: entry.opaque,
-        reason: "QueueFull",
-        detail: `the send queue stayed full for ${entry.timeoutMillis} ms`
-      })
-    }
-    timeoutsTotal.updateUnsafe(1, metricContext)
-    return new RequestTimeout({
-      address,
-      requestCode: entry.code,
-      opaque: entry.opaque,
-      timeoutMillis: entry.timeoutMillis,
-      written: entry.state === SendQueue.WRITTEN
-    })
-  }
-
-  const waitForEarlierDeadline = Effect.callback<void>((resume) => {
-    timerWake = resume
-    return Effect.sync(() => {
-      if (timerWake === resume) timerWake = undefined
-    })
+  const timer = DeadlineTimer.make(clock, table, (entry) => {
+    const error = entry.deadlineError(address)
+    if (error._tag === "RequestTimeout") timeoutsTotal.updateUnsafe(1, metricContext)
+    return error
   })
-
-  const timerLoop = Effect.gen(function*() {
-    for (;;) {
-      const now = clock.currentTimeMillisUnsafe()
-      table.expireDue(now, timeoutError)
-      const next = table.nextDeadline()
-      timerAt = next ?? Infinity
-      if (next === undefined) yield* waitForEarlierDeadline
-      else yield* Effect.raceFirst(Effect.sleep(next - now), waitForEarlierDeadline)
-    }
+  const requests = ChannelRequests.make(core, {
+    defaultTimeoutMillis: toMillis(options.defaultTimeout, DEFAULT_TIMEOUT),
+    serializeType: options.serializeType ?? "JSON",
+    maxFrameLength: options.maxFrameLength ?? Codec.DEFAULT_MAX_FRAME_LENGTH,
+    initialOpaque: options.initialOpaque ?? 0,
+    scheduleDeadline: timer.schedule
   })
+  const inbound = Inbound.make({ address, table, handler, runFork, reply: (response) => requests.send(response) })
 
-  const scheduleDeadline = (deadline: number) => {
-    if (deadline >= timerAt) return
-    timerAt = deadline
-    const wake = timerWake
-    if (wake !== undefined) {
-      timerWake = undefined
-      SendQueue.afterCurrentWork(() => wake(Effect.void))
-    }
-  }
-
-  // --- send --------------------------------------------------------------------------------------
-  const sendLoop = Effect.gen(function*() {
-    for (;;) {
-      const batch = yield* queue.take
-      let inline = 0
-      let live = 0
-      let requests = 0
-      for (let i = 0; i < batch.length; i++) {
-        const frame = batch[i]!.frame
-        if (batch[i]!.state !== SendQueue.QUEUED || frame === undefined) continue
-        live++
-        if (batch[i]!.resume !== undefined) requests++
-        inline += frame.body !== undefined && frame.body.length > INLINE_BODY_LIMIT
-          ? frame.frameLength - frame.body.length
-          : frame.frameLength
-      }
-      if (live === 0) continue
-      if (requests > 0) requestsTotal.updateUnsafe(requests, metricContext)
-      const out = Buffer.allocUnsafe(inline)
-      const chunks: Array<Uint8Array> = []
-      let start = 0
-      let offset = 0
-      for (let i = 0; i < batch.length; i++) {
-        const item = batch[i]!
-        const frame = item.frame
-        if (item.state !== SendQueue.QUEUED || frame === undefined) continue
-        item.frame = undefined
-        item.state = SendQueue.WRITTEN
-        const body = frame.body
-        if (body !== undefined && body.length > INLINE_BODY_LIMIT) {
-          offset = Codec.writeFrame({ ...frame, body: undefined }, out, offset)
-          chunks.push(out.subarray(start, offset), body)
-          start = offset
-        } else {
-          offset = Codec.writeFrame(frame, out, offset)
-        }
-      }
-      if (start < offset) chunks.push(out.subarray(start, offset))
-      if (chunks.length === 1) yield* connection.write(chunks[0]!)
-      else yield* connection.writeAll(chunks)
-    }
-  }).pipe(Effect.catch((reason) => Effect.sync(() => shutdown(reason))))
-
-  // --- receive -----------------------------------------------------------------------------------
-  const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
-
-  const onUnmatched = (response: RemotingCommand.RemotingCommand) => {
-    unmatched++
-    runFork(
-      Effect.logDebug(
-        `Dropped a response from ${address} that matches no pending request (late after a timeout, duplicate, ` +
-          `or for a send): ${RemotingCommand.describe(response)}`
-      )
-    )
-  }
-
-  const answer = (request: RemotingCommand.RemotingCommand, response: RemotingCommand.RemotingCommand) =>
-    enqueue(
-      RemotingCommand.withOpaque(RemotingCommand.markResponse(response), request.opaque),
-      defaultTimeoutMillis
-    )
-
-  const onRequest = (request: RemotingCommand.RemotingCommand) => {
-    runFork(
-      handler.handle(request, { address }).pipe(
-        Effect.catchCause((cause) =>
-          Effect.succeed(
-            RemotingCommand.response(request, ResponseCode.SYSTEM_ERROR, String(cause).slice(0, 512))
-          )
-        ),
-        Effect.flatMap((response) =>
-          response === undefined || RemotingCommand.isOneway(request) ? Effect.void : answer(request, response)
-        ),
-        Effect.catch((error) =>
-          Effect.logWarning(`Could not answer request ${RemotingCommand.describe(request)} from ${address}`, error)
-        )
-      )
-    )
-  }
-
-  const onCommand = (command: RemotingCommand.RemotingCommand) => {
-    if ((command.flag & RemotingCommand.FLAG_RESPONSE) !== 0) {
-      if (!table.complete(command.opaque, Exit.succeed(command))) onUnmatched(command)
-    } else {
-      onRequest(command)
-    }
-  }
-
-  const receiveLoop = connection.readLoop(onCommand).pipe(
-    Effect.catch((reason) => Effect.sync(() => shutdown(reason)))
-  )
-
-  // --- requests ----------------------------------------------------------------------------------
-  const prepare = (command: RemotingCommand.RemotingCommand, opaque: number) => {
-    const frame = Codec.prepareFrame(command, serializeType, opaque)
-    if (frame.frameLength > maxFrameLength || frame.headerLength > Codec.MAX_HEADER_LENGTH) {
-      return new ChannelSendRequestFailed({
-        address,
-        requestCode: command.code,
-        opaque,
-        reason: "FrameTooLarge",
-        detail: `the frame is ${frame.frameLength} bytes, the maximum is ${maxFrameLength}`
-      })
-    }
-    return frame
-  }
-
-  const sendWaitResponseCore = (
-    request: RemotingCommand.RemotingCommand,
-    timeoutMillis: number,
-    span: Tracer.Span | undefined
-  ): Effect.Effect<RemotingCommand.RemotingCommand, ChannelError> =>
-    Effect.callback<RemotingCommand.RemotingCommand, ChannelError>((resume) => {
-      if (closeReason !== undefined) return resume(Effect.fail(closedError(request.code, -1, closeReason, false)))
-      const opaque = freshOpaque()
-      span?.attribute("rocketmq.opaque", opaque)
-      if (!(timeoutMillis > 0)) {
-        return resume(Effect.fail(
-          new RequestTimeout({ address, requestCode: request.code, opaque, timeoutMillis, written: false })
-        ))
-      }
-      const frame = prepare(request, opaque)
-      if (frame instanceof ChannelSendRequestFailed) return resume(Effect.fail(frame))
-      const now = clock.currentTimeMillisUnsafe()
-      const entry = new SendQueue.Outbound(frame, request.code, opaque, now, timeoutMillis, resume)
-      table.register(entry)
-      queue.offerOrPark(entry)
-      scheduleDeadline(entry.deadline)
-      return Effect.sync(() => {
-        table.complete(opaque, Exit.interrupt())
-      })
-    })
-
-  // Spans cost more than the rest of a request put together (a 4x throughput drop measured with
-  // Effect.withSpan, 2x with useSpan), so they are created only when a tracing backend is
-  // installed: with Effect's default native tracer nothing could observe them (Tracer.nativeTracer).
-  const sendWaitResponse = (
-    request: RemotingCommand.RemotingCommand,
-    timeoutMillis?: number | undefined
-  ): Effect.Effect<RemotingCommand.RemotingCommand, ChannelError> =>
-    Effect.withFiber((fiber) => {
-      const timeout = timeoutMillis ?? defaultTimeoutMillis
-      if (!isTraced(fiber)) return sendWaitResponseCore(request, timeout, undefined)
-      return Effect.useSpan(
-        "Channel.sendWaitResponse",
-        { attributes: { "rocketmq.code": request.code, "rocketmq.address": address } },
-        (span) => sendWaitResponseCore(request, timeout, span)
-      )
-    })
-
-  const enqueue = (
-    command: RemotingCommand.RemotingCommand,
-    timeoutMillis: number
-  ): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> =>
-    Effect.suspend(() => {
-      const opaque = command.opaque
-      if (closeReason !== undefined) return Effect.fail(closedError(command.code, opaque, closeReason, false))
-      const frame = prepare(command, opaque)
-      if (frame instanceof ChannelSendRequestFailed) return Effect.fail(frame)
-      const item = new SendQueue.Outbound(
-        frame,
-        command.code,
-        opaque,
-        clock.currentTimeMillisUnsafe(),
-        timeoutMillis,
-        undefined
-      )
-      return queue.offer(item, timeoutMillis)
-    })
-
-  const sendOneway = (
-    request: RemotingCommand.RemotingCommand,
-    timeoutMillis?: number | undefined
-  ): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> =>
-    Effect.suspend(() =>
-      enqueue(RemotingCommand.markOneway(RemotingCommand.withOpaque(request, freshOpaque())), timeoutMillis ?? defaultTimeoutMillis)
-    )
-
-  const send = (
-    command: RemotingCommand.RemotingCommand,
-    timeoutMillis?: number | undefined
-  ): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> =>
-    Effect.suspend(() =>
-      enqueue(
-        RemotingCommand.isResponse(command) ? command : RemotingCommand.withOpaque(command, freshOpaque()),
-        timeoutMillis ?? defaultTimeoutMillis
-      )
-    )
-
-  // --- lifecycle ---------------------------------------------------------------------------------
   table.onComplete((entry, exit) => {
     if (exit._tag === "Success") roundTrip.updateUnsafe(clock.currentTimeMillisUnsafe() - entry.startedAt, metricContext)
   })
@@ -546,7 +299,6 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
     update: () => {},
     modify: () => {}
   })
-
   yield* Scope.addFinalizer(
     scope,
     Effect.sync(() => {
@@ -554,31 +306,60 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
       pendingRegistration.remove()
     })
   )
+  // The writer cannot notice a dead peer on its own (a write to a destroyed socket waits forever),
+  // so the read side drives closing: its first failure shuts the channel and interrupts the writer.
   fibers.push(
-    yield* Effect.forkIn(sendLoop, scope, { startImmediately: true }),
-    yield* Effect.forkIn(receiveLoop, scope, { startImmediately: true }),
-    yield* Effect.forkIn(timerLoop, scope, { startImmediately: true })
+    yield* Effect.forkIn(
+      closeOn(SendLoop.sendLoop(queue, connection, (n) => requestsTotal.updateUnsafe(n, metricContext))),
+      scope,
+      { startImmediately: true }
+    ),
+    yield* Effect.forkIn(closeOn(connection.readLoop(inbound.onCommand)), scope, { startImmediately: true }),
+    yield* Effect.forkIn(timer.loop, scope, { startImmediately: true })
   )
 
+  const isHealthyUnsafe = () => core.closeReason === undefined && connection.isHealthy()
   return Channel.of({
     remoteAddress: address,
-    sendWaitResponse,
-    sendOneway,
-    send,
-    isHealthy: Effect.sync(() => closeReason === undefined && connection.isHealthy()),
-    isHealthyUnsafe: () => closeReason === undefined && connection.isHealthy(),
+    ...requests,
+    isHealthy: Effect.sync(isHealthyUnsafe),
+    isHealthyUnsafe,
     pending: Effect.sync(() => table.size()),
     closed: Deferred.await(closedSignal),
     close: Effect.sync(() => shutdown(new ClosedLocally({ address }))),
     diagnostics: () => ({
       pending: table.size(),
       queued: queue.size(),
-      unmatchedResponses: unmatched,
-      closeReason,
+      unmatchedResponses: inbound.unmatched(),
+      closeReason: core.closeReason,
       fibers
     })
   })
 })
+
+/**
+ * Builds a channel over an open connection, in the current scope: a send queue and a response
+ * table sized by `options`, and the channel's fibers. Every channel is built this way — by
+ * {@link make} over a TCP connection, by the server for each connection it accepts, and by the
+ * test kit over in-memory streams — as Effect's `Socket.fromDuplex` adapts any stream.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromConnection = (
+  connection: Connection.ConnectionShape,
+  options?: ChannelOptions | undefined
+): Effect.Effect<ChannelShape, never, Scope.Scope> =>
+  fromParts({
+    connection,
+    queue: SendQueue.makeUnsafe({
+      capacity: options?.queueCapacity,
+      maxBatchBytes: options?.maxBatchBytes,
+      address: connection.address
+    }),
+    table: ResponseTable.makeUnsafe(),
+    options
+  })
 
 /**
  * Connects to `options.host:options.port` and builds a channel in the current scope.
@@ -587,16 +368,7 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
  * @category constructors
  */
 export const make = (options: ChannelOptions): Effect.Effect<ChannelShape, ConnectError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const connection = yield* Connection.make(options)
-    const queue = SendQueue.makeUnsafe({
-      capacity: options.queueCapacity,
-      maxBatchBytes: options.maxBatchBytes,
-      address: connection.address
-    })
-    const table = ResponseTable.makeUnsafe()
-    return yield* fromParts({ connection, queue, table, options })
-  })
+  Effect.flatMap(Connection.make(options), (connection) => fromConnection(connection, options))
 
 /**
  * The channel over the `Connection`, `SendQueue` and `ResponseTable` in context.
@@ -632,20 +404,7 @@ export const layerFromParts = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: ChannelOptions): Layer.Layer<Channel, ConnectError> => {
-  const address = options.host !== undefined && options.port !== undefined
-    ? Connection.formatAddress(options.host, options.port)
-    : undefined
-  return layerFromParts(options).pipe(
-    Layer.provide(
-      Layer.mergeAll(
-        Connection.layer(options),
-        SendQueue.layer({ capacity: options.queueCapacity, maxBatchBytes: options.maxBatchBytes, address }),
-        ResponseTable.layer
-      )
-    )
-  )
-}
+export const layer = (options: ChannelOptions): Layer.Layer<Channel, ConnectError> => Layer.effect(Channel, make(options))
 
 /**
  * The ready channel layer (see {@link layer}), under the name the design uses.

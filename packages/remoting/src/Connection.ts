@@ -4,8 +4,9 @@
  *
  * The connection does not match requests with responses or queue anything: it reads commands and
  * writes bytes. It never throws; reading fails with the reason the connection ended
- * ({@link RemotingError.CloseReason}). Writing cannot notice a dead peer (Effect's socket writer
- * waits forever on a destroyed socket, EFFECT4.md §2.2), so whoever writes must also watch the
+ * ({@link RemotingError.CloseReason}). Writing cannot notice a dead peer: once Node has destroyed
+ * the socket, Effect's socket writer waits for a `drain` that never comes (and the first writes
+ * after the peer's FIN even "succeed", their bytes lost). So whoever writes must also watch the
  * read side and interrupt the writer when reading ends — the `Channel` does exactly that.
  *
  * @since 0.1.0
@@ -15,6 +16,7 @@ import { Context, Duration, Effect, Layer, Scope } from "effect"
 import * as Socket from "effect/socket/Socket"
 import * as Net from "node:net"
 import * as Tls from "node:tls"
+import * as Address from "./Address.ts"
 import * as Codec from "./Codec.ts"
 import type { RemotingCommand } from "./RemotingCommand.ts"
 import { ClosedByPeer, ClosedLocally, type CloseReason, ConnectError, ConnectionReset } from "./RemotingError.ts"
@@ -84,15 +86,6 @@ export interface ConnectionShape {
  * @category services
  */
 export class Connection extends Context.Service<Connection, ConnectionShape>()("rocketmq/remoting/Connection") {}
-
-/**
- * `host:port`, with brackets around IPv6 hosts.
- *
- * @since 0.1.0
- * @category formatting
- */
-export const formatAddress = (host: string, port: number): string =>
-  host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`
 
 const errorCode = (cause: unknown): string => {
   if (typeof cause === "object" && cause !== null) {
@@ -221,13 +214,13 @@ export const make = (options: ConnectionOptions): Effect.Effect<ConnectionShape,
     if (!Number.isInteger(port) || port <= 0 || port > 65535) {
       return Effect.fail(
         new ConnectError({
-          address: formatAddress(host, port),
+          address: Address.format({ host, port }),
           reason: "Failed",
           detail: `port ${port} is not a TCP port (1–65535)`
         })
       )
     }
-    const address = formatAddress(host, port)
+    const address = Address.format({ host, port })
     const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
     const timeout = Duration.fromInputUnsafe(options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT)
     let raw: Net.Socket | undefined

@@ -42,7 +42,8 @@ export interface RemotingCommand {
 }
 
 /**
- * `MQVersion` ordinals that change how a Java server treats a request (REMOTING.md §4.3).
+ * `MQVersion` ordinals that change how a Java server treats a request (the release's ordinal in
+ * Java's append-only version enum; see `docs/protocol-notes.md`).
  *
  * @since 0.1.0
  * @category constants

@@ -20,7 +20,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { Cause, Schema } from "effect"
 
 /**
  * What every error of this package (and of `@effect-rocketmq/client`) tells about the request that
@@ -55,6 +55,49 @@ export const isRetryable = (error: Classified): boolean => error.isRetryable
  * @category guards
  */
 export const mayHaveReachedPeer = (error: Classified): boolean => error.mayHaveReachedPeer
+
+/**
+ * The longest text {@link describeCause} returns: the length of a SYSTEM_ERROR remark.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DESCRIPTION_MAX_LENGTH = 256
+
+const safeString = (u: unknown): string => {
+  try {
+    return typeof u === "string" ? u : JSON.stringify(u) ?? String(u)
+  } catch {
+    return String(u)
+  }
+}
+
+/**
+ * A short description of a failure, as Java's `exceptionSimpleDesc`: the error's tag (or name) and
+ * its message, at most {@link DESCRIPTION_MAX_LENGTH} characters (cut with "..."). The remark of a
+ * SYSTEM_ERROR answer, and the `detail` of errors that wrap a foreign failure (a hook, a channel
+ * factory).
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const describeCause = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  let text: string
+  if (typeof error === "object" && error !== null) {
+    const tag = (error as { _tag?: unknown })._tag
+    const name = typeof tag === "string" ? tag : (error as { name?: unknown }).name
+    const message = (error as { message?: unknown }).message
+    text = typeof message === "string" && message.length > 0
+      ? (typeof name === "string" ? `${name}: ${message}` : message)
+      : typeof name === "string"
+      ? name
+      : safeString(error)
+  } else {
+    text = safeString(error)
+  }
+  return text.length > DESCRIPTION_MAX_LENGTH ? text.slice(0, DESCRIPTION_MAX_LENGTH - 3) + "..." : text
+}
 
 /**
  * Why a frame could not be decoded.

@@ -3,12 +3,13 @@
  * registered for its code, and answers the way a Java `NettyRemotingServer` does.
  *
  * Each accepted connection becomes a {@link Channel} built exactly as a client's is
- * (`Connection.fromSocket` + `Channel.fromParts`): the same framing, send queue and response table.
+ * (`Connection.fromSocket` + `Channel.fromConnection`): the same framing, send queue and response
+ * table.
  * Requests from the client reach the processors through the channel's `RequestHandler`; the server
  * can also send requests of its own to a connected client (as a broker sends
  * CHECK_TRANSACTION_STATE) through {@link ServerConnection.channel}.
  *
- * Dispatch follows Java (REMOTING.md §5.3):
+ * Dispatch follows Java's `NettyRemotingServer` (see `docs/protocol-notes.md`):
  * - a code with no processor and no default processor → REQUEST_CODE_NOT_SUPPORTED (3) with the
  *   remark `" request type <code> not supported"`;
  * - while shutting down, a request whose `version` is above 475 (V5_3_1) → GO_AWAY (1500),
@@ -29,21 +30,22 @@
  */
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
-import { Cause, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Schema, Scope } from "effect"
-import type { Clock } from "effect"
+import { Cause, Context, Deferred, Duration, Effect, Exit, Layer, Option, Schema, Scope } from "effect"
 import * as NetAddress from "effect/net/NetAddress"
-import * as Socket from "effect/socket/Socket"
+import type * as Socket from "effect/socket/Socket"
 import type * as SocketServer from "effect/socket/SocketServer"
-import type * as Net from "node:net"
 import type { Duplex } from "node:stream"
 import type * as Tls from "node:tls"
-import * as Channel from "./Channel.ts"
-import * as Connection from "./Connection.ts"
+import * as Address from "./Address.ts"
+import type * as Channel from "./Channel.ts"
+import * as ServerConnections from "./internal/serverConnection.ts"
+import * as ServerDispatch from "./internal/serverDispatch.ts"
+import * as ServerDrain from "./internal/serverDrain.ts"
 import * as RemotingCommand from "./RemotingCommand.ts"
+import type * as RemotingError from "./RemotingError.ts"
+import { describeCause } from "./RemotingError.ts"
 import * as ResponseCode from "./ResponseCode.ts"
-import * as ResponseTable from "./ResponseTable.ts"
-import * as RpcHook from "./RpcHook.ts"
-import * as SendQueue from "./SendQueue.ts"
+import type * as RpcHook from "./RpcHook.ts"
 
 // -------------------------------------------------------------------------------------------------
 // Models
@@ -255,6 +257,15 @@ export const goAway = (request: RemotingCommand.RemotingCommand): RemotingComman
   RemotingCommand.response(request, ResponseCode.GO_AWAY, GO_AWAY_REMARK)
 
 /**
+ * The remark of a SYSTEM_ERROR answer for a failure: the same text as
+ * {@link RemotingError.describeCause}, under the name this module has always exported.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const describeFailure: (cause: Cause.Cause<unknown>) => string = describeCause
+
+/**
  * Whether a client that sent `request` understands GO_AWAY: Java servers 5.3.2+ send it only when
  * the request's version is above V5_3_1 (475).
  *
@@ -263,107 +274,6 @@ export const goAway = (request: RemotingCommand.RemotingCommand): RemotingComman
  */
 export const understandsGoAway = (request: RemotingCommand.RemotingCommand): boolean =>
   request.version > RemotingCommand.Version.V5_3_1
-
-/**
- * A short description of a failure, for the remark of a SYSTEM_ERROR response (as Java's
- * `exceptionSimpleDesc`): the error's tag or name and its message, at most 256 characters.
- *
- * @since 0.1.0
- * @category formatting
- */
-export const describeFailure = (cause: Cause.Cause<unknown>): string => {
-  const error = Cause.squash(cause)
-  let text: string
-  if (typeof error === "object" && error !== null) {
-    const tag = (error as { _tag?: unknown })._tag
-    const name = typeof tag === "string" ? tag : (error as { name?: unknown }).name
-    const message = (error as { message?: unknown }).message
-    text = typeof message === "string" && message.length > 0
-      ? (typeof name === "string" ? `${name}: ${message}` : message)
-      : typeof name === "string"
-      ? name
-      : safeString(error)
-  } else {
-    text = safeString(error)
-  }
-  return text.length > 256 ? text.slice(0, 253) + "..." : text
-}
-
-const safeString = (u: unknown): string => {
-  try {
-    return typeof u === "string" ? u : JSON.stringify(u) ?? String(u)
-  } catch {
-    return String(u)
-  }
-}
-
-// -------------------------------------------------------------------------------------------------
-// Internals
-// -------------------------------------------------------------------------------------------------
-
-/** A gate on the read side: while closed, the channel does not pull from the socket. */
-class ReadGate {
-  open = true
-  private waiters: Array<() => void> = []
-  readonly wait: Effect.Effect<void> = Effect.suspend(() =>
-    this.open ? Effect.void : Effect.callback<void>((resume) => {
-      const waiter = () => resume(Effect.void)
-      this.waiters.push(waiter)
-      return Effect.sync(() => {
-        const i = this.waiters.indexOf(waiter)
-        if (i >= 0) this.waiters.splice(i, 1)
-      })
-    })
-  )
-  setOpen(open: boolean): void {
-    this.open = open
-    if (open && this.waiters.length > 0) {
-      const waiters = this.waiters
-      this.waiters = []
-      for (const waiter of waiters) waiter()
-    }
-  }
-}
-
-const gatedSocket = (socket: Socket.Socket, gate: ReadGate): Socket.Socket => ({
-  [Socket.TypeId]: Socket.TypeId,
-  // Checked before a pull and again before its bytes are handed on: a pull already waiting when
-  // reading is paused keeps what it got until reading resumes.
-  reader: Effect.map(socket.reader, (reader) => ({
-    pull: gate.wait.pipe(Effect.andThen(reader.pull), Effect.tap(() => gate.wait)),
-    upgrade: reader.upgrade
-  })),
-  writer: socket.writer
-})
-
-interface Entry {
-  readonly connection: ServerConnection
-  readonly queue: SendQueue.SendQueueShape
-  readonly raw: Duplex
-  inFlight: number
-  writing: number
-}
-
-const processorTable = <R>(processors: Processors<R> | undefined): Map<number, Processor<R>> => {
-  const table = new Map<number, Processor<R>>()
-  if (processors === undefined) return table
-  if (processors instanceof Map) {
-    for (const [code, processor] of processors) table.set(code | 0, processor)
-    return table
-  }
-  const record = processors as { readonly [code: string]: Processor<R> }
-  for (const key of Object.keys(record)) {
-    const code = Number(key)
-    if (Number.isInteger(code)) table.set(code | 0, record[key]!)
-  }
-  return table
-}
-
-const remoteAddressOf = (raw: Duplex, id: number): string => {
-  const socket = raw as Partial<Net.Socket>
-  const host = socket.remoteAddress
-  return host !== undefined ? Connection.formatAddress(host, socket.remotePort ?? 0) : `connection-${id}`
-}
 
 const hostAndPort = (
   address: NetAddress.SocketAddress,
@@ -432,7 +342,7 @@ export const make = <R = never>(
           : typeof cause?.message === "string"
           ? cause.message
           : error.message
-        return new ServerListenError({ address: Connection.formatAddress(host, port), detail })
+        return new ServerListenError({ address: Address.format({ host, port }), detail })
       })
     )
     return yield* serve(socketServer, { ...opts, host }, Scope.close(listenerScope, Exit.void))
@@ -456,258 +366,64 @@ const serve = <R>(
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     const context = Context.omit(Scope.Scope)(yield* Effect.context<R>()) as Context.Context<R>
-    const processors = processorTable(options.processors)
-    const defaultProcessor = options.defaultProcessor
-    const hooks = options.hooks ?? []
     const channelOptions: Channel.ChannelOptions = options.channel ?? {}
     const shutdownTimeout = Duration.fromInputUnsafe(options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT)
-    const { host, port } = hostAndPort(socketServer.address, options)
-    const address = Connection.formatAddress(host, port)
-
-    const live = new Map<number, Entry>()
+    const address = Address.format(hostAndPort(socketServer.address, options))
+    const live = new Map<number, ServerConnections.LiveConnection>()
+    const changes = ServerDrain.makeChanges()
     let nextId = 0
-    let inFlight = 0
     let shuttingDown = false
 
-    // --- change notification -----------------------------------------------------------------
-    // Anything shutdown waits for (in-flight counts, writes, connections) calls `notify`. Waiters
-    // are woken on a microtask so that whoever changed the state finishes its synchronous work
-    // (e.g. the send fiber handing its batch to the socket) before the condition is re-checked.
-    let waiters: Array<() => void> = []
-    let wakeScheduled = false
-    const notify = (): void => {
-      if (waiters.length === 0 || wakeScheduled) return
-      wakeScheduled = true
-      queueMicrotask(() => {
-        wakeScheduled = false
-        const woken = waiters
-        waiters = []
-        for (const waiter of woken) waiter()
-      })
-    }
-    const nextChange = Effect.callback<void>((resume) => {
-      const waiter = () => resume(Effect.void)
-      waiters.push(waiter)
-      return Effect.sync(() => {
-        const i = waiters.indexOf(waiter)
-        if (i >= 0) waiters.splice(i, 1)
-      })
+    const { handle, inFlight } = ServerDispatch.make({
+      processors: options.processors,
+      defaultProcessor: options.defaultProcessor,
+      hooks: options.hooks ?? [],
+      context,
+      isShuttingDown: () => shuttingDown,
+      understandsGoAway,
+      goAway,
+      onSettled: changes.notify
     })
-    const waitUntil = (predicate: () => boolean): Effect.Effect<void> =>
-      Effect.gen(function*() {
-        while (!predicate()) yield* nextChange
-      })
 
-    // --- dispatch ----------------------------------------------------------------------------
-    const runProcessor = (
-      processor: Processor<R>,
-      request: RemotingCommand.RemotingCommand,
-      ctx: ProcessorContext
-    ): Effect.Effect<RemotingCommand.RemotingCommand | undefined> =>
-      Effect.gen(function*() {
-        const before = yield* RpcHook.runBeforeRequest(hooks, ctx.remoteAddress, request)
-        const response = yield* processor(before, ctx)
-        if (response === undefined) return undefined
-        return yield* RpcHook.runAfterResponse(hooks, ctx.remoteAddress, before, response)
-      }).pipe(
-        Effect.provideContext(context),
-        Effect.catchCause((cause) =>
-          Cause.hasInterruptsOnly(cause)
-            ? Effect.failCause(cause as Cause.Cause<never>)
-            : Effect.as(
-              Effect.logWarning(
-                `Processor for request code ${request.code} from ${ctx.remoteAddress} failed; answering SYSTEM_ERROR`,
-                cause
-              ),
-              RemotingCommand.response(request, ResponseCode.SYSTEM_ERROR, describeFailure(cause))
-            )
-        )
-      )
-
-    const dispatch = (
-      request: RemotingCommand.RemotingCommand,
-      entry: Entry
-    ): Effect.Effect<RemotingCommand.RemotingCommand | undefined> => {
-      const processor = processors.get(request.code) ?? defaultProcessor
-      if (processor === undefined) return Effect.succeed(Channel.notSupported(request))
-      if (shuttingDown && understandsGoAway(request)) return Effect.succeed(goAway(request))
-      return runProcessor(processor, request, {
-        remoteAddress: entry.connection.remoteAddress,
-        connection: entry.connection
-      })
-    }
-
-    // The response is enqueued here (with the channel's public `send`) rather than returned to the
-    // channel, so that a request stops counting as in flight only once its answer is queued: shutdown
-    // then knows that "nothing in flight, queues empty, no write running" means every answer is out.
-    const handle = (request: RemotingCommand.RemotingCommand, entry: Entry): Effect.Effect<undefined> =>
-      Effect.suspend(() => {
-        inFlight++
-        entry.inFlight++
-        return dispatch(request, entry).pipe(
-          Effect.flatMap((response) =>
-            response === undefined || RemotingCommand.isOneway(request)
-              ? Effect.void
-              : entry.connection.channel.send(
-                RemotingCommand.withOpaque(RemotingCommand.markResponse(response), request.opaque)
-              ).pipe(
-                Effect.catch((error) =>
-                  Effect.logDebug(
-                    `Could not answer ${RemotingCommand.describe(request)} from ${entry.connection.remoteAddress}`,
-                    error
-                  )
-                )
-              )
-          ),
-          Effect.ensuring(Effect.sync(() => {
-            inFlight--
-            entry.inFlight--
-            notify()
-          })),
-          Effect.as(undefined)
-        )
-      })
-
-    // --- connections -------------------------------------------------------------------------
     const serveConnection = (socket: Socket.Socket): Effect.Effect<void, never, R> =>
       Effect.scoped(Effect.gen(function*() {
-        const rawOption = yield* Effect.serviceOption(NodeSocket.NetSocket)
-        if (Option.isNone(rawOption)) {
+        const raw = yield* Effect.serviceOption(NodeSocket.NetSocket)
+        if (Option.isNone(raw)) {
           return yield* Effect.logWarning(
             "RemotingServer: the socket server provides no NodeSocket.NetSocket for its connections; ignoring one"
           )
         }
-        const raw: Duplex = rawOption.value
-        if (shuttingDown) {
-          raw.destroy()
-          return
-        }
+        if (shuttingDown) return raw.value.destroy()
         const id = ++nextId
-        const remoteAddress = remoteAddressOf(raw, id)
-        const gate = new ReadGate()
-        const base = yield* Connection.fromSocket({
-          address: remoteAddress,
-          socket: gatedSocket(socket, gate),
-          raw: () => raw as Net.Socket,
-          maxFrameLength: channelOptions.maxFrameLength
+        const entry = yield* ServerConnections.open({
+          id,
+          socket,
+          raw: raw.value,
+          channelOptions,
+          handle,
+          onWriteDone: changes.notify
         })
-        const ready = Deferred.makeUnsafe<Entry>()
-        let entryRef: Entry | undefined
-        const counted = <E>(write: Effect.Effect<void, E>): Effect.Effect<void, E> =>
-          Effect.suspend(() => {
-            if (entryRef !== undefined) entryRef.writing++
-            return write.pipe(Effect.ensuring(Effect.sync(() => {
-              if (entryRef !== undefined) entryRef.writing--
-              notify()
-            })))
-          })
-        const connection: Connection.ConnectionShape = {
-          ...base,
-          write: (bytes) => counted(base.write(bytes)),
-          writeAll: (chunks) => counted(base.writeAll(chunks))
-        }
-        const queue = SendQueue.makeUnsafe({
-          capacity: channelOptions.queueCapacity,
-          maxBatchBytes: channelOptions.maxBatchBytes,
-          address: remoteAddress
-        })
-        const channel = yield* Channel.fromParts({
-          connection,
-          queue,
-          table: ResponseTable.makeUnsafe(),
-          options: channelOptions
-        }).pipe(
-          Effect.provideService(Channel.RequestHandler, {
-            // Requests can arrive before `fromParts` returns: they wait for the entry.
-            handle: (request) =>
-              entryRef !== undefined
-                ? handle(request, entryRef)
-                : Effect.flatMap(Deferred.await(ready), (entry) => handle(request, entry))
-          })
-        )
-        const entry: Entry = {
-          connection: {
-            id,
-            remoteAddress,
-            channel,
-            socket: raw,
-            inFlight: Effect.sync(() => entry.inFlight),
-            pauseReading: Effect.sync(() => gate.setOpen(false)),
-            resumeReading: Effect.sync(() => gate.setOpen(true))
-          },
-          queue,
-          raw,
-          inFlight: 0,
-          writing: 0
-        }
-        entryRef = entry
-        Deferred.doneUnsafe(ready, Exit.succeed(entry))
         live.set(id, entry)
-        raw.on("finish", notify)
-        raw.on("close", notify)
+        entry.raw.on("finish", changes.notify)
+        entry.raw.on("close", changes.notify)
         yield* Effect.addFinalizer(() =>
           Effect.sync(() => {
             live.delete(id)
-            raw.off("finish", notify)
-            raw.off("close", notify)
-            notify()
+            entry.raw.off("finish", changes.notify)
+            entry.raw.off("close", changes.notify)
+            changes.notify()
           })
         )
-        if (shuttingDown) return yield* channel.close
+        if (shuttingDown) return yield* entry.connection.channel.close
         if (options.onConnection !== undefined) {
           yield* Effect.forkScoped(Effect.provideContext(options.onConnection(entry.connection), context))
         }
-        yield* channel.closed
+        yield* entry.connection.channel.closed
       })).pipe(
         Effect.catchCause((cause) =>
-          Cause.hasInterruptsOnly(cause)
-            ? Effect.void
-            : Effect.logDebug("Could not set up an accepted connection", cause)
+          Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logDebug("Could not set up an accepted connection", cause)
         )
       )
-
-    // --- shutdown ----------------------------------------------------------------------------
-    /** Nothing queued, nothing being written, nothing left in the socket's own buffer. */
-    const flushed = (entry: Entry): boolean =>
-      entry.queue.size() === 0 && entry.writing === 0 && (entry.raw.destroyed || entry.raw.writableLength === 0)
-
-    const waitWithin = (
-      clock: Clock.Clock,
-      deadline: number,
-      predicate: () => boolean
-    ): Effect.Effect<boolean> =>
-      Effect.suspend(() => {
-        if (predicate()) return Effect.succeed(true)
-        const remaining = deadline - clock.currentTimeMillisUnsafe()
-        if (remaining <= 0) return Effect.succeed(false)
-        return waitUntil(predicate).pipe(Effect.timeoutOption(remaining), Effect.map(Option.isSome))
-      })
-
-    const runShutdown = (timeout: Duration.Duration): Effect.Effect<void> =>
-      Effect.gen(function*() {
-        shuttingDown = true
-        const stopFiber = stopListening === undefined
-          ? undefined
-          : yield* Effect.forkChild(stopListening, { startImmediately: true })
-        const clock = yield* Effect.clockWith((clock: Clock.Clock) => Effect.succeed(clock))
-        const deadline = clock.currentTimeMillisUnsafe() + Duration.toMillis(timeout)
-        // 1. Requests in flight are answered, their answers queued and handed to the socket.
-        yield* waitWithin(clock, deadline, () => {
-          if (inFlight > 0) return false
-          for (const entry of live.values()) {
-            if (entry.queue.size() > 0 || entry.writing > 0) return false
-          }
-          return true
-        })
-        // 2. Bytes the socket still buffers are flushed: end() sends them, then FIN.
-        const flushing = [...live.values()].filter((entry) => !flushed(entry))
-        for (const entry of flushing) entry.raw.end()
-        yield* waitWithin(clock, deadline, () => flushing.every((entry) => entry.raw.writableFinished || entry.raw.destroyed))
-        // 3. Every connection closes; their handlers finish.
-        for (const entry of [...live.values()]) yield* entry.connection.channel.close
-        yield* waitUntil(() => live.size === 0)
-        if (stopFiber !== undefined) yield* Fiber.join(stopFiber)
-      })
 
     let shutdownSignal: Deferred.Deferred<void> | undefined
     const shutdown = (timeout?: Duration.Input | undefined): Effect.Effect<void> =>
@@ -715,10 +431,14 @@ const serve = <R>(
         if (shutdownSignal !== undefined) return Deferred.await(shutdownSignal)
         const signal = Deferred.makeUnsafe<void>()
         shutdownSignal = signal
-        const duration = timeout === undefined ? shutdownTimeout : Duration.fromInputUnsafe(timeout)
-        return runShutdown(duration).pipe(
-          Effect.onExit(() => Deferred.done(signal, Exit.void))
-        )
+        shuttingDown = true
+        return ServerDrain.drain({
+          live,
+          inFlight,
+          changes,
+          timeout: timeout === undefined ? shutdownTimeout : Duration.fromInputUnsafe(timeout),
+          stopAccepting: stopListening
+        }).pipe(Effect.onExit(() => Deferred.done(signal, Exit.void)))
       })
 
     yield* Effect.forkIn(
@@ -735,12 +455,13 @@ const serve = <R>(
     // Added last, so it runs first when the scope closes: drain before the accept loop is stopped.
     yield* Scope.addFinalizer(scope, shutdown())
 
+    const { host, port } = hostAndPort(socketServer.address, options)
     return RemotingServer.of({
       address,
       host,
       port,
       connections: Effect.sync(() => [...live.values()].map((entry) => entry.connection)),
-      inFlight: Effect.sync(() => inFlight),
+      inFlight: Effect.sync(inFlight),
       isShuttingDown: Effect.sync(() => shuttingDown),
       shutdown
     })

@@ -3,8 +3,8 @@
  * their deadlines.
  *
  * Every way a request can end — its response, its deadline, its caller's interruption, the channel
- * closing — goes through one {@link ResponseTableShape.complete}, which removes the entry before
- * resuming its caller. Once removed, an opaque completes nothing: each request resolves exactly
+ * closing — goes through one {@link ResponseTableShape.complete}, which removes the entry and moves
+ * it to its final stage (`Outbound.finish`) before resuming its caller. Once removed, an opaque completes nothing: each request resolves exactly
  * once, and a duplicate or late response is reported as unmatched.
  *
  * Deadlines live in one heap scanned by one timer fiber (the channel's) that sleeps on Effect's
@@ -17,7 +17,7 @@
 import { Context, Exit, Layer } from "effect"
 import type { RemotingCommand } from "./RemotingCommand.ts"
 import type { ChannelError } from "./RemotingError.ts"
-import { DONE, type Outbound } from "./SendQueue.ts"
+import type { Outbound } from "./Outbound.ts"
 
 /**
  * @since 0.1.0
@@ -113,8 +113,7 @@ export const makeUnsafe = (): ResponseTableShape => {
   const completeEntry = (entry: Outbound, exit: Exit.Exit<RemotingCommand, ChannelError>) => {
     entries.delete(entry.opaque)
     heapRemove(entry)
-    entry.state = DONE
-    entry.frame = undefined
+    entry.finish()
     const resume = entry.resume
     entry.resume = undefined
     listener?.(entry, exit)

@@ -8,8 +8,9 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import { Cause, Effect } from "effect"
 import type { RemotingCommand } from "./RemotingCommand.ts"
+import { describeCause, RpcHookFailed } from "./RemotingError.ts"
 
 /**
  * @since 0.1.0
@@ -45,9 +46,38 @@ export const order = (hooks: ReadonlyArray<RpcHook>): ReadonlyArray<RpcHook> => 
   return [...hooks.filter((hook) => hook.runLast !== true), ...hooks.filter((hook) => hook.runLast === true)]
 }
 
+type Phase = "beforeRequest" | "afterResponse"
+
+const failedIn = (hook: RpcHook, phase: Phase, address: string, requestCode: number) =>
+(cause: Cause.Cause<unknown>): Effect.Effect<never, RpcHookFailed> =>
+  Cause.hasInterruptsOnly(cause)
+    ? Effect.failCause(cause as Cause.Cause<never>)
+    : Effect.fail(new RpcHookFailed({ hook: hook.name, phase, address, requestCode, detail: describeCause(cause) }))
+
+/** Threads `initial` through the hooks that have `phase`, in {@link order}. */
+const runPhase = (
+  hooks: ReadonlyArray<RpcHook>,
+  phase: Phase,
+  address: string,
+  requestCode: number,
+  initial: RemotingCommand,
+  stepOf: (hook: RpcHook) => ((current: RemotingCommand) => Effect.Effect<RemotingCommand, unknown>) | undefined
+): Effect.Effect<RemotingCommand, RpcHookFailed> => {
+  let effect: Effect.Effect<RemotingCommand, RpcHookFailed> = Effect.succeed(initial)
+  for (const hook of order(hooks)) {
+    const step = stepOf(hook)
+    if (step === undefined) continue
+    effect = Effect.flatMap(effect, (current) =>
+      Effect.suspend(() => step(current)).pipe(Effect.catchCause(failedIn(hook, phase, address, requestCode))))
+  }
+  return effect
+}
+
 /**
  * Runs the `beforeRequest` of every hook in order (see {@link order}: `runLast` hooks last),
- * threading the request through.
+ * threading the request through. A hook that fails, dies or throws stops the chain with
+ * {@link RpcHookFailed} naming it (its `detail` describes the hook's own failure); interruption
+ * passes through.
  *
  * @since 0.1.0
  * @category combinators
@@ -56,15 +86,15 @@ export const runBeforeRequest = (
   hooks: ReadonlyArray<RpcHook>,
   address: string,
   request: RemotingCommand
-): Effect.Effect<RemotingCommand, unknown> =>
-  hooks.length === 0
-    ? Effect.succeed(request)
-    : Effect.reduce(order(hooks), () => request, (current, hook) =>
-      hook.beforeRequest === undefined ? Effect.succeed(current) : hook.beforeRequest(address, current))
+): Effect.Effect<RemotingCommand, RpcHookFailed> =>
+  runPhase(hooks, "beforeRequest", address, request.code, request, (hook) => {
+    const before = hook.beforeRequest
+    return before === undefined ? undefined : (current) => before(address, current)
+  })
 
 /**
  * Runs the `afterResponse` of every hook in order (see {@link order}), threading the response
- * through.
+ * through; failures as in {@link runBeforeRequest}.
  *
  * @since 0.1.0
  * @category combinators
@@ -74,8 +104,8 @@ export const runAfterResponse = (
   address: string,
   request: RemotingCommand,
   response: RemotingCommand
-): Effect.Effect<RemotingCommand, unknown> =>
-  hooks.length === 0
-    ? Effect.succeed(response)
-    : Effect.reduce(order(hooks), () => response, (current, hook) =>
-      hook.afterResponse === undefined ? Effect.succeed(current) : hook.afterResponse(address, request, current))
+): Effect.Effect<RemotingCommand, RpcHookFailed> =>
+  runPhase(hooks, "afterResponse", address, request.code, response, (hook) => {
+    const after = hook.afterResponse
+    return after === undefined ? undefined : (current) => after(address, request, current)
+  })

@@ -7,81 +7,19 @@
  * memory held for a peer that stops reading: once the socket buffer is full the send fiber waits
  * for `drain`, the queue fills, and offers wait or fail.
  *
- * Items are {@link Outbound} records that the response table also holds, so a request that timed
- * out or was interrupted while queued is skipped rather than written (an expired request is never
- * sent). Waking the send fiber is deferred to a microtask: every caller that runs in the same tick
- * lands in the same batch.
+ * Items are `Outbound` entries that the response table also holds; their stages (see `Outbound`)
+ * say what the queue may still do with them: a request that timed out or was interrupted while
+ * queued is skipped rather than written, and one resolved while parked never gets in. Waking the
+ * send fiber is deferred to a microtask: every caller that runs in the same tick lands in the same
+ * batch.
  *
  * @since 0.1.0
  */
 import { Context, Effect, Layer } from "effect"
-import type { PreparedFrame } from "./Codec.ts"
-import type { ChannelError, CloseReason } from "./RemotingError.ts"
-import { ChannelClosed, ChannelSendRequestFailed, ClosedLocally } from "./RemotingError.ts"
-import type { RemotingCommand } from "./RemotingCommand.ts"
-
-const RESOLVED = Promise.resolve()
-
-/**
- * Runs `f` once the current synchronous work is done (a microtask). Not `queueMicrotask`: Node
- * wraps every such callback in an AsyncResource, which showed up at 2 % of the channel profile.
- *
- * @internal
- */
-export const afterCurrentWork = (f: () => void): void => {
-  void RESOLVED.then(f)
-}
-
-/** Queued, not yet written. */
-export const QUEUED = 0
-/** Waiting for room in a full queue. */
-export const WAITING = 1
-/** Written to the socket; a request may still wait for its response. */
-export const WRITTEN = 2
-/** Resolved (answered, timed out, interrupted or failed): never written if not written yet. */
-export const DONE = 3
-
-/**
- * A frame on its way out, and the request it belongs to. One allocation serves the queue, the
- * response table and the deadline heap.
- *
- * @since 0.1.0
- * @category models
- */
-export class Outbound {
-  /** The encoded frame; dropped once written. */
-  frame: PreparedFrame | undefined
-  readonly code: number
-  readonly opaque: number
-  /** Absolute deadline on the channel's clock (ms). */
-  readonly deadline: number
-  readonly timeoutMillis: number
-  readonly startedAt: number
-  state = QUEUED
-  /** Position in the response table's deadline heap; -1 when not in it. */
-  heapIndex = -1
-  /** Completes the caller of `sendWaitResponse`; undefined for oneway and plain sends. */
-  resume: ((effect: Effect.Effect<RemotingCommand, ChannelError>) => void) | undefined
-  /** Called when a waiting offer got room (or failed); undefined when nobody waits. */
-  onSlot: ((effect: Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed>) => void) | undefined = undefined
-
-  constructor(
-    frame: PreparedFrame,
-    code: number,
-    opaque: number,
-    startedAt: number,
-    timeoutMillis: number,
-    resume: ((effect: Effect.Effect<RemotingCommand, ChannelError>) => void) | undefined
-  ) {
-    this.frame = frame
-    this.code = code
-    this.opaque = opaque
-    this.startedAt = startedAt
-    this.timeoutMillis = timeoutMillis
-    this.deadline = startedAt + timeoutMillis
-    this.resume = resume
-  }
-}
+import { afterCurrentWork } from "./internal/afterCurrentWork.ts"
+import type { Outbound } from "./Outbound.ts"
+import type { ChannelClosed, ChannelSendRequestFailed, CloseReason } from "./RemotingError.ts"
+import { ClosedLocally } from "./RemotingError.ts"
 
 /**
  * @since 0.1.0
@@ -143,179 +81,192 @@ export interface SendQueueShape {
 export class SendQueue extends Context.Service<SendQueue, SendQueueShape>()("rocketmq/remoting/SendQueue") {}
 
 /**
- * A new queue.
- *
- * @since 0.1.0
- * @category constructors
+ * The queue: a growing array read from `head` (compacted now and then), and beside it the entries
+ * parked while it was full, oldest first.
  */
-export const makeUnsafe = (options?: SendQueueOptions): SendQueueShape => {
-  const capacity = Math.max(1, options?.capacity ?? DEFAULT_CAPACITY)
-  const maxBatchFrames = Math.max(1, options?.maxBatchFrames ?? capacity)
-  const maxBatchBytes = Math.max(1, options?.maxBatchBytes ?? 1024 * 1024)
-  const address = options?.address ?? "(unknown)"
-  let items: Array<Outbound> = []
-  let head = 0
-  let parked: Array<Outbound> = []
-  let parkedHead = 0
-  let closedBy: CloseReason | undefined
-  let taker: ((effect: Effect.Effect<ReadonlyArray<Outbound>>) => void) | undefined
-  let wakeScheduled = false
+class BoundedSendQueue implements SendQueueShape {
+  readonly capacity: number
+  private readonly maxBatchFrames: number
+  private readonly maxBatchBytes: number
+  private readonly address: string
+  private items: Array<Outbound> = []
+  private head = 0
+  private parked: Array<Outbound> = []
+  private parkedHead = 0
+  private closedBy: CloseReason | undefined
+  private taker: ((effect: Effect.Effect<ReadonlyArray<Outbound>>) => void) | undefined
+  private wakeScheduled = false
 
-  const size = () => items.length - head
-
-  const queueFull = (item: Outbound, detail: string) =>
-    new ChannelSendRequestFailed({ address, requestCode: item.code, opaque: item.opaque, reason: "QueueFull", detail })
-
-  const closed = (item: Outbound, cause: CloseReason) =>
-    new ChannelClosed({ address, requestCode: item.code, opaque: item.opaque, cause, written: false })
-
-  const wake = () => {
-    wakeScheduled = false
-    if (taker === undefined || size() === 0) return
-    const resume = taker
-    taker = undefined
-    resume(Effect.succeed(takeNow()))
+  constructor(options: SendQueueOptions | undefined) {
+    this.capacity = Math.max(1, options?.capacity ?? DEFAULT_CAPACITY)
+    this.maxBatchFrames = Math.max(1, options?.maxBatchFrames ?? this.capacity)
+    this.maxBatchBytes = Math.max(1, options?.maxBatchBytes ?? 1024 * 1024)
+    this.address = options?.address ?? "(unknown)"
   }
 
-  const push = (item: Outbound) => {
-    items.push(item)
-    if (taker !== undefined && !wakeScheduled) {
-      wakeScheduled = true
-      afterCurrentWork(wake)
+  size(): number {
+    return this.items.length - this.head
+  }
+
+  isShutdown(): boolean {
+    return this.closedBy !== undefined
+  }
+
+  private hasRoom(): boolean {
+    return this.size() < this.capacity && this.parkedHead === this.parked.length
+  }
+
+  private readonly wake = () => {
+    this.wakeScheduled = false
+    const taker = this.taker
+    if (taker === undefined || this.size() === 0) return
+    this.taker = undefined
+    taker(Effect.succeed(this.takeNow()))
+  }
+
+  private push(item: Outbound): void {
+    this.items.push(item)
+    if (this.taker !== undefined && !this.wakeScheduled) {
+      this.wakeScheduled = true
+      afterCurrentWork(this.wake)
     }
   }
 
-  const offerUnsafe = (item: Outbound): boolean => {
-    if (closedBy !== undefined || size() >= capacity) return false
-    push(item)
+  offerUnsafe(item: Outbound): boolean {
+    if (this.closedBy !== undefined || this.size() >= this.capacity) return false
+    this.push(item)
     return true
   }
 
-  const offerOrPark = (item: Outbound): boolean => {
-    if (closedBy !== undefined) return false
-    if (size() < capacity && parkedHead === parked.length) push(item)
+  offerOrPark(item: Outbound): boolean {
+    if (this.closedBy !== undefined) return false
+    if (this.hasRoom()) this.push(item)
     else {
-      item.state = WAITING
-      parked.push(item)
+      item.park()
+      this.parked.push(item)
     }
     return true
   }
 
   /** Moves parked items into the room the last take made, oldest first. */
-  const unpark = () => {
-    while (parkedHead < parked.length && size() < capacity) {
-      const item = parked[parkedHead]!
-      parked[parkedHead++] = undefined as unknown as Outbound
-      if (item.state !== WAITING) continue // resolved while parked: drop it
-      item.state = QUEUED
-      push(item)
+  private unpark(): void {
+    const parked = this.parked
+    while (this.parkedHead < parked.length && this.size() < this.capacity) {
+      const item = parked[this.parkedHead]!
+      parked[this.parkedHead++] = undefined as unknown as Outbound
+      if (!item.unpark()) continue // resolved while parked: drop it
+      this.push(item)
       const onSlot = item.onSlot
       if (onSlot !== undefined) {
         item.onSlot = undefined
         onSlot(Effect.void)
       }
     }
-    if (parkedHead === parked.length) {
-      parked = []
-      parkedHead = 0
+    if (this.parkedHead === parked.length) {
+      this.parked = []
+      this.parkedHead = 0
     }
   }
 
-  const takeNow = (): ReadonlyArray<Outbound> => {
+  /** Takes the next batch: at least one frame, then up to the frame and byte caps. */
+  private takeNow(): ReadonlyArray<Outbound> {
+    const { items, head } = this
     let end = head
     let bytes = 0
-    const limit = Math.min(items.length, head + maxBatchFrames)
+    const limit = Math.min(items.length, head + this.maxBatchFrames)
     while (end < limit) {
       const frame = items[end]!.frame
       const length = frame === undefined ? 0 : frame.frameLength
-      if (end > head && bytes + length > maxBatchBytes) break
+      if (end > head && bytes + length > this.maxBatchBytes) break
       bytes += length
       end++
     }
     const batch = items.slice(head, end)
     if (end === items.length) {
-      items = []
-      head = 0
+      this.items = []
+      this.head = 0
     } else {
-      head = end
-      if (head > 4096 && head * 2 > items.length) {
-        items = items.slice(head)
-        head = 0
+      this.head = end
+      if (end > 4096 && end * 2 > items.length) {
+        this.items = items.slice(end)
+        this.head = 0
       }
     }
-    if (parkedHead < parked.length) unpark()
+    if (this.parkedHead < this.parked.length) this.unpark()
     return batch
   }
 
-  const take: Effect.Effect<ReadonlyArray<Outbound>> = Effect.callback((resume) => {
-    if (closedBy !== undefined) return
-    if (size() > 0) return resume(Effect.succeed(takeNow()))
-    taker = resume
+  readonly take: Effect.Effect<ReadonlyArray<Outbound>> = Effect.callback((resume) => {
+    if (this.closedBy !== undefined) return
+    if (this.size() > 0) return resume(Effect.succeed(this.takeNow()))
+    this.taker = resume
     return Effect.sync(() => {
-      if (taker === resume) taker = undefined
+      if (this.taker === resume) this.taker = undefined
     })
   })
 
-  const offer = (item: Outbound, timeoutMillis: number): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> =>
-    Effect.suspend(() => {
-      if (closedBy !== undefined) return Effect.fail(closed(item, closedBy))
-      if (size() < capacity && parkedHead === parked.length) {
-        push(item)
+  offer(item: Outbound, timeoutMillis: number): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> {
+    return Effect.suspend(() => {
+      if (this.closedBy !== undefined) return Effect.fail(item.closedError(this.address, this.closedBy))
+      if (this.hasRoom()) {
+        this.push(item)
         return Effect.void
       }
       return Effect.callback<void, ChannelSendRequestFailed | ChannelClosed>((resume) => {
         item.onSlot = resume
-        item.state = WAITING
-        parked.push(item)
+        item.park()
+        this.parked.push(item)
         return Effect.sync(() => {
           // Interrupted (or timed out) while parked: the item stays behind and is skipped.
-          if (item.state === WAITING) item.state = DONE
+          item.abandonWait()
           item.onSlot = undefined
         })
       }).pipe(
         Effect.timeoutOrElse({
           duration: timeoutMillis,
-          orElse: () => Effect.fail(queueFull(item, `${capacity} frames queued for ${timeoutMillis} ms`))
+          orElse: () =>
+            Effect.fail(item.queueFullError(this.address, `${this.capacity} frames queued for ${timeoutMillis} ms`))
         })
       )
     })
+  }
 
-  const offerOrFail = (item: Outbound): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> =>
-    Effect.suspend((): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> => {
-      if (closedBy !== undefined) return Effect.fail(closed(item, closedBy))
-      return offerUnsafe(item) ? Effect.void : Effect.fail(queueFull(item, `${capacity} frames queued, fail-fast offer`))
+  offerOrFail(item: Outbound): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> {
+    return Effect.suspend((): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> => {
+      if (this.closedBy !== undefined) return Effect.fail(item.closedError(this.address, this.closedBy))
+      return this.offerUnsafe(item)
+        ? Effect.void
+        : Effect.fail(item.queueFullError(this.address, `${this.capacity} frames queued, fail-fast offer`))
     })
+  }
 
-  const shutdown = (reason: CloseReason) => {
-    if (closedBy !== undefined) return
-    closedBy = reason
-    items = []
-    head = 0
-    const waiting = parked.slice(parkedHead)
-    parked = []
-    parkedHead = 0
-    taker = undefined
+  shutdown(reason: CloseReason): void {
+    if (this.closedBy !== undefined) return
+    this.closedBy = reason
+    this.items = []
+    this.head = 0
+    const waiting = this.parked.slice(this.parkedHead)
+    this.parked = []
+    this.parkedHead = 0
+    this.taker = undefined
     for (const item of waiting) {
       const onSlot = item.onSlot
       if (onSlot === undefined) continue
       item.onSlot = undefined
-      item.state = DONE
-      onSlot(Effect.fail(closed(item, reason)))
+      const error = item.closedError(this.address, reason)
+      item.finish()
+      onSlot(Effect.fail(error))
     }
   }
-
-  return {
-    capacity,
-    size,
-    isShutdown: () => closedBy !== undefined,
-    offerUnsafe,
-    offerOrPark,
-    offer,
-    offerOrFail,
-    take,
-    shutdown
-  }
 }
+
+/**
+ * A new queue.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeUnsafe = (options?: SendQueueOptions): SendQueueShape => new BoundedSendQueue(options)
 
 /**
  * A queue shut down when the layer is released.

@@ -51,3 +51,7 @@ export * as Address from "./Address.ts"
 
 /** @since 0.1.0 */
 export * as AclSigner from "./AclSigner.ts"
+
+/** @since 0.1.0 */
+export * as Outbound from "./Outbound.ts"
+

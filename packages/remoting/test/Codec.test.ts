@@ -31,7 +31,7 @@ const decodeErr = (frame: Uint8Array, options?: { maxFrameLength?: number }): Fr
   return error.error
 }
 
-describe("golden vectors (REMOTING.md §8)", () => {
+describe("golden vectors (Java's and rocketmq-rust's wire fixtures)", () => {
   for (const vector of Vectors.frames) {
     it(`${vector.name} decodes to exactly the stated fields`, () => {
       expect(fieldsOf(decodeOk(fromHex(vector.hex)))).toEqual(vector.expected)
@@ -146,7 +146,7 @@ describe("encoding", () => {
   })
 })
 
-describe("frame limits (REMOTING.md §1.1: the limit counts the 4-byte prefix)", () => {
+describe("frame limits (the limit counts the 4-byte prefix, as Netty's frame decoder does)", () => {
   const frameOfTotal = (total: number) => {
     // A JSON frame whose total wire size is exactly `total` bytes, padded with body bytes.
     const header = Codec.encodeHeader(RemotingCommand.make({ code: 0 }), "JSON")

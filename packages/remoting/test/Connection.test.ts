@@ -2,6 +2,7 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Metric, Tracer } from "effect"
 import { TestClock } from "effect/testing"
 import * as Net from "node:net"
+import * as Address from "../src/Address.ts"
 import * as Channel from "../src/Channel.ts"
 import * as Connection from "../src/Connection.ts"
 import * as RemotingCommand from "../src/RemotingCommand.ts"
@@ -69,8 +70,8 @@ describe("Connection", () => {
 
   it.effect("formats IPv6 addresses with brackets and connects over ::1", () =>
     Effect.gen(function*() {
-      expect(Connection.formatAddress("::1", 9876)).toBe("[::1]:9876")
-      expect(Connection.formatAddress("127.0.0.1", 9876)).toBe("127.0.0.1:9876")
+      expect(Address.format({ host: "::1", port: 9876 })).toBe("[::1]:9876")
+      expect(Address.format({ host: "127.0.0.1", port: 9876 })).toBe("127.0.0.1:9876")
       const peer = yield* Peer.make(Peer.echo, { host: "::1" })
       const channel = yield* Channel.make({ host: "::1", port: peer.port })
       expect(channel.remoteAddress).toBe(`[::1]:${peer.port}`)

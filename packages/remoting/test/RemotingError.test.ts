@@ -73,7 +73,7 @@ describe("RemotingError: classification", () => {
   })
 
   it("the table covers every error class the package exports", () => {
-    const exported = Object.values(RemotingError).filter((value) =>
+    const exported = Object.values(RemotingError as Record<string, unknown>).filter((value): value is Function =>
       typeof value === "function" && value.prototype instanceof Error
     ).map((value) => value.name)
     const covered = new Set(table.map(([error]) => error.constructor.name))

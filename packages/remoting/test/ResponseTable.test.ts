@@ -2,20 +2,20 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import fc from "fast-check"
 import * as Codec from "../src/Codec.ts"
+import * as Outbound from "../src/Outbound.ts"
 import * as RemotingCommand from "../src/RemotingCommand.ts"
 import { RequestTimeout } from "../src/RemotingError.ts"
 import * as ResponseTable from "../src/ResponseTable.ts"
-import * as SendQueue from "../src/SendQueue.ts"
 
 const frame = Codec.prepareFrame(RemotingCommand.make({ code: 10 }))
 
 const entry = (opaque: number, startedAt: number, timeout: number, log: Array<string>) =>
-  new SendQueue.Outbound(frame, 10, opaque, startedAt, timeout, (effect) => {
+  new Outbound.Outbound(frame, 10, opaque, startedAt, timeout, (effect) => {
     const exit = Effect.runSyncExit(effect)
     log.push(`${opaque}:${Exit.isSuccess(exit) ? "ok" : "fail"}`)
   })
 
-const timeout = (e: SendQueue.Outbound) =>
+const timeout = (e: Outbound.Outbound) =>
   new RequestTimeout({ address: "a", requestCode: e.code, opaque: e.opaque, timeoutMillis: e.timeoutMillis, written: true })
 
 describe("ResponseTable", () => {

@@ -2,12 +2,13 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import * as Codec from "../src/Codec.ts"
+import * as Outbound from "../src/Outbound.ts"
 import * as RemotingCommand from "../src/RemotingCommand.ts"
 import { ClosedLocally } from "../src/RemotingError.ts"
 import * as SendQueue from "../src/SendQueue.ts"
 
 const item = (opaque: number, bodyBytes = 0) =>
-  new SendQueue.Outbound(
+  new Outbound.Outbound(
     Codec.prepareFrame(RemotingCommand.make({ code: 10, opaque, body: new Uint8Array(bodyBytes) })),
     10,
     opaque,

@@ -10,7 +10,7 @@
  * servers exactly as it would over TCP (single-flight connects, GO_AWAY, hooks, permits).
  *
  * Each connection is a pair of in-process streams (`node:stream` `duplexPair`) under the same
- * `Connection.fromSocket` + `Channel.fromParts` code both sides use over TCP. Closing one end is
+ * `Connection.fromSocket` + `Channel.fromConnection` code both sides use over TCP. Closing one end is
  * seen by the other as a FIN; {@link InMemorySocket.resetAndDestroy} as an RST (`ECONNRESET`).
  * Connecting to an address nobody serves fails at once with `ConnectError` (`Refused`).
  *
@@ -20,13 +20,12 @@
  * @since 0.1.0
  */
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import * as Address from "@effect-rocketmq/remoting/Address"
 import * as Channel from "@effect-rocketmq/remoting/Channel"
 import * as Connection from "@effect-rocketmq/remoting/Connection"
 import { ConnectError, type InvalidAddress } from "@effect-rocketmq/remoting/RemotingError"
 import * as RemotingClient from "@effect-rocketmq/remoting/RemotingClient"
 import * as RemotingServer from "@effect-rocketmq/remoting/RemotingServer"
-import * as ResponseTable from "@effect-rocketmq/remoting/ResponseTable"
-import * as SendQueue from "@effect-rocketmq/remoting/SendQueue"
 import { Context, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import * as NetAddress from "effect/net/NetAddress"
 import type * as Socket from "effect/socket/Socket"
@@ -174,7 +173,7 @@ export const makeNetwork: Effect.Effect<InMemoryNetwork> = Effect.sync(() => {
       if (parsed === undefined) {
         return yield* new RemotingServer.ServerListenError({ address, detail: "not a host:port address" })
       }
-      const key = Connection.formatAddress(parsed.host, parsed.port)
+      const key = Address.format(parsed)
       if (listeners.has(key)) {
         return yield* new RemotingServer.ServerListenError({ address: key, detail: "EADDRINUSE (in memory)" })
       }
@@ -195,7 +194,7 @@ export const makeNetwork: Effect.Effect<InMemoryNetwork> = Effect.sync(() => {
     Effect.gen(function*() {
       // A connect completes on a later tick, as a TCP connect does (callers may rely on that).
       yield* Effect.yieldNow
-      const key = Connection.formatAddress(options.host ?? "", options.port ?? 0)
+      const key = Address.format({ host: options.host ?? "", port: options.port ?? 0 })
       const listener = listeners.get(key)
       if (listener === undefined) {
         return yield* new ConnectError({
@@ -216,12 +215,7 @@ export const makeNetwork: Effect.Effect<InMemoryNetwork> = Effect.sync(() => {
       }).pipe(
         Effect.mapError((error) => new ConnectError({ address: key, reason: "Failed", detail: error.message }))
       )
-      const queue = SendQueue.makeUnsafe({
-        capacity: options.queueCapacity,
-        maxBatchBytes: options.maxBatchBytes,
-        address: key
-      })
-      return yield* Channel.fromParts({ connection, queue, table: ResponseTable.makeUnsafe(), options })
+      return yield* Channel.fromConnection(connection, options)
     })
 
   return {

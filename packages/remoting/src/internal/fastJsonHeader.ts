@@ -11,7 +11,7 @@
  *
  * @internal
  */
-import type { Buffer } from "node:buffer"
+import { Buffer } from "node:buffer"
 import * as LanguageCode from "../LanguageCode.ts"
 import type { ExtFields, RemotingCommand } from "../RemotingCommand.ts"
 import { emptyExtFields, newExtFields, unsafeMake } from "../RemotingCommand.ts"
@@ -119,13 +119,163 @@ const languageAt = (b: Buffer, pos: number, end: number): LanguageCode.LanguageC
 
 const NUMBER_CHARS = (c: number) => (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d
 
+// What the readers below produce besides the position they return (-1: not this path's input).
+// Module variables, not objects: no allocation per value, and decode is never re-entered.
+let header: Buffer
+let headerStart = 0
+let headerEnd = 0
+let latin1: string | undefined
+let intValue = 0
+let stringValue: string | undefined
+let extValue: ExtFields = emptyExtFields
+
+/** The header's bytes [from, to) as text, when they are ASCII (one latin1 string per header). */
+const asciiText = (from: number, to: number): string =>
+  (latin1 ??= header.toString("latin1", headerStart, headerEnd)).substring(from - headerStart, to - headerStart)
+
+/** A 32-bit integer or null (as 0) at `pos`, into `intValue`. */
+const readInt = (b: Buffer, pos: number, end: number): number => {
+  intValue = 0
+  const c = b[pos]
+  if (c === 0x6e) return matches(b, pos, "null") ? pos + 4 : -1
+  const negative = c === 0x2d
+  if (negative) pos++
+  const digits = pos
+  let value = 0
+  while (pos < end) {
+    const d = b[pos]!
+    if (d < 0x30 || d > 0x39) break
+    value = value * 10 + (d - 0x30)
+    pos++
+  }
+  const n = pos - digits
+  if (n === 0 || n > 10 || (b[digits] === 0x30 && (n > 1 || negative))) return -1
+  const next = b[pos]
+  if (next === 0x2e || next === 0x65 || next === 0x45) return -1
+  if (negative) value = -value
+  if (value > 2147483647 || value < -2147483648) return -1
+  intValue = value
+  return pos
+}
+
+/** A string literal at `pos` (its opening quote), into `stringValue`. */
+const readString = (b: Buffer, pos: number, end: number): number => {
+  const to = plainStringEnd(b, pos + 1, end)
+  if (to >= 0) {
+    stringValue = asciiText(pos + 1, to)
+    return to + 1
+  }
+  const after = anyStringEnd(b, pos + 1, end)
+  if (after < 0) return -1
+  stringValue = decodeEscaped(b, pos, after)
+  return stringValue === undefined ? -1 : after
+}
+
+/** A string or null at `pos`, into `stringValue` (undefined for null). */
+const readOptionalString = (b: Buffer, pos: number, end: number): number => {
+  stringValue = undefined
+  const c = b[pos]
+  if (c === 0x6e) return matches(b, pos, "null") ? pos + 4 : -1
+  return c === QUOTE ? readString(b, pos, end) : -1
+}
+
+/** An ext field key at `pos` (its opening quote); plain keys come from the key cache. */
+const readKey = (b: Buffer, pos: number, end: number): number => {
+  const from = pos + 1
+  const to = plainStringEnd(b, from, end)
+  if (to < 0) return readString(b, pos, end)
+  stringValue = asciiKey(b, from, to, () => asciiText(from, to))
+  return to + 1
+}
+
+/** The value of one ext field: a string, or true/false as text. Null, numbers and nesting are JSON.parse's. */
+const readExtValue = (b: Buffer, pos: number, end: number): number => {
+  const v = b[pos]
+  if (v === QUOTE) return readString(b, pos, end)
+  if (v === 0x74 && matches(b, pos, "true")) {
+    stringValue = "true"
+    return pos + 4
+  }
+  if (v === 0x66 && matches(b, pos, "false")) {
+    stringValue = "false"
+    return pos + 5
+  }
+  return -1
+}
+
+/** The `extFields` object (or null) at `pos`, into `extValue`. */
+const readExtFields = (b: Buffer, pos: number, end: number): number => {
+  extValue = emptyExtFields
+  const c = b[pos]
+  if (c === 0x6e) return matches(b, pos, "null") ? pos + 4 : -1
+  if (c !== OPEN) return -1
+  pos = skipWs(b, pos + 1, end)
+  if (b[pos] === CLOSE) return pos + 1
+  const out = newExtFields()
+  for (;;) {
+    if (b[pos] !== QUOTE) return -1
+    pos = readKey(b, pos, end)
+    if (pos < 0) return -1
+    const key = stringValue!
+    pos = skipWs(b, pos, end)
+    if (b[pos] !== COLON) return -1
+    pos = readExtValue(b, skipWs(b, pos + 1, end), end)
+    if (pos < 0) return -1
+    out[key] = stringValue!
+    pos = skipWs(b, pos, end)
+    const d = b[pos++]
+    if (d === CLOSE) break
+    if (d !== COMMA) return -1
+    pos = skipWs(b, pos, end)
+  }
+  extValue = out
+  return pos
+}
+
+/** Skips the primitive value of a key this path does not read; nested values are JSON.parse's. */
+const skipValue = (b: Buffer, pos: number, end: number): number => {
+  const c = b[pos]
+  if (c === QUOTE) {
+    const after = anyStringEnd(b, pos + 1, end)
+    if (after < 0) return -1
+    return plainStringEnd(b, pos + 1, end) < 0 && decodeEscaped(b, pos, after) === undefined ? -1 : after
+  }
+  if (c === 0x6e) return matches(b, pos, "null") ? pos + 4 : -1
+  if (c === 0x74) return matches(b, pos, "true") ? pos + 4 : -1
+  if (c === 0x66) return matches(b, pos, "false") ? pos + 5 : -1
+  if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) {
+    const from = pos++
+    while (pos < end && NUMBER_CHARS(b[pos]!)) pos++
+    return JSON_NUMBER.test(b.toString("latin1", from, pos)) ? pos : -1
+  }
+  return -1
+}
+
+const EMPTY = Buffer.alloc(0)
+
 export const decode = (
   b: Buffer,
   start: number,
   end: number,
   body: Uint8Array | undefined
 ): RemotingCommand | undefined => {
-  let latin1: string | undefined
+  header = b
+  headerStart = start
+  headerEnd = end
+  latin1 = undefined
+  const command = decodeObject(b, start, end, body)
+  // Not kept past this call: the frame's buffer and its text can be large.
+  header = EMPTY
+  latin1 = undefined
+  return command
+}
+
+const decodeObject = (
+  b: Buffer,
+  start: number,
+  end: number,
+  body: Uint8Array | undefined
+): RemotingCommand | undefined => {
   let pos = skipWs(b, start, end)
   if (b[pos] !== OPEN) return undefined
   pos = skipWs(b, pos + 1, end)
@@ -139,7 +289,6 @@ export const decode = (
   if (b[pos] === CLOSE) pos++
   else {
     for (;;) {
-      // key
       if (b[pos] !== QUOTE) return undefined
       const keyFrom = pos + 1
       const keyTo = plainStringEnd(b, keyFrom, end)
@@ -148,147 +297,34 @@ export const decode = (
       pos = skipWs(b, keyTo + 1, end)
       if (b[pos] !== COLON) return undefined
       pos = skipWs(b, pos + 1, end)
-      const c = b[pos]
       if (id === K_CODE || id === K_FLAG || id === K_OPAQUE || id === K_VERSION) {
-        let value = 0
-        if (c === 0x6e) {
-          if (!matches(b, pos, "null")) return undefined
-          pos += 4
-        } else {
-          const negative = c === 0x2d
-          if (negative) pos++
-          const digits = pos
-          while (pos < end) {
-            const d = b[pos]!
-            if (d < 0x30 || d > 0x39) break
-            value = value * 10 + (d - 0x30)
-            pos++
-          }
-          const n = pos - digits
-          if (n === 0 || n > 10 || (b[digits] === 0x30 && (n > 1 || negative))) return undefined
-          const next = b[pos]
-          if (next === 0x2e || next === 0x65 || next === 0x45) return undefined
-          if (negative) value = -value
-          if (value > 2147483647 || value < -2147483648) return undefined
-        }
-        if (id === K_CODE) code = value
-        else if (id === K_FLAG) flag = value
-        else if (id === K_OPAQUE) opaque = value
-        else version = value
-      } else if (id === K_LANGUAGE && c === QUOTE && languageAt(b, pos + 1, end) !== undefined) {
+        pos = readInt(b, pos, end)
+        if (id === K_CODE) code = intValue
+        else if (id === K_FLAG) flag = intValue
+        else if (id === K_OPAQUE) opaque = intValue
+        else version = intValue
+      } else if (id === K_LANGUAGE && b[pos] === QUOTE && languageAt(b, pos + 1, end) !== undefined) {
         // A known language name, recognised by its bytes: no string is made for it.
-        const known = languageAt(b, pos + 1, end)!
-        language = known
-        pos += known.length + 2
-      } else if (id === K_LANGUAGE || id === K_REMARK) {
-        let value: string | undefined
-        if (c === 0x6e) {
-          if (!matches(b, pos, "null")) return undefined
-          pos += 4
-        } else if (c === QUOTE) {
-          const to = plainStringEnd(b, pos + 1, end)
-          if (to >= 0) {
-            value = (latin1 ??= b.toString("latin1", start, end)).substring(pos + 1 - start, to - start)
-            pos = to + 1
-          } else {
-            const after = anyStringEnd(b, pos + 1, end)
-            if (after < 0) return undefined
-            value = decodeEscaped(b, pos, after)
-            if (value === undefined) return undefined
-            pos = after
-          }
-        } else return undefined
-        if (id === K_LANGUAGE) language = value === undefined ? "JAVA" : LanguageCode.fromName(value)
-        else remark = value
+        language = languageAt(b, pos + 1, end)!
+        pos += language.length + 2
+      } else if (id === K_LANGUAGE) {
+        pos = readOptionalString(b, pos, end)
+        language = stringValue === undefined ? "JAVA" : LanguageCode.fromName(stringValue)
+      } else if (id === K_REMARK) {
+        pos = readOptionalString(b, pos, end)
+        remark = stringValue
       } else if (id === K_EXT) {
-        if (c === 0x6e) {
-          if (!matches(b, pos, "null")) return undefined
-          pos += 4
-          extFields = emptyExtFields
-        } else if (c === OPEN) {
-          pos = skipWs(b, pos + 1, end)
-          if (b[pos] === CLOSE) {
-            pos++
-            extFields = emptyExtFields
-          } else {
-            const out = newExtFields()
-            for (;;) {
-              if (b[pos] !== QUOTE) return undefined
-              let key: string
-              const kFrom = pos + 1
-              const kTo = plainStringEnd(b, kFrom, end)
-              if (kTo >= 0) {
-                const text = (latin1 ??= b.toString("latin1", start, end))
-                key = asciiKey(b, kFrom, kTo, () => text.substring(kFrom - start, kTo - start))
-                pos = kTo + 1
-              } else {
-                const after = anyStringEnd(b, kFrom, end)
-                if (after < 0) return undefined
-                const k = decodeEscaped(b, pos, after)
-                if (k === undefined) return undefined
-                key = k
-                pos = after
-              }
-              pos = skipWs(b, pos, end)
-              if (b[pos] !== COLON) return undefined
-              pos = skipWs(b, pos + 1, end)
-              const v = b[pos]
-              if (v === QUOTE) {
-                const to = plainStringEnd(b, pos + 1, end)
-                if (to >= 0) {
-                  out[key] = (latin1 ??= b.toString("latin1", start, end)).substring(pos + 1 - start, to - start)
-                  pos = to + 1
-                } else {
-                  const after = anyStringEnd(b, pos + 1, end)
-                  if (after < 0) return undefined
-                  const value = decodeEscaped(b, pos, after)
-                  if (value === undefined) return undefined
-                  out[key] = value
-                  pos = after
-                }
-              } else if (v === 0x74 && matches(b, pos, "true")) {
-                out[key] = "true"
-                pos += 4
-              } else if (v === 0x66 && matches(b, pos, "false")) {
-                out[key] = "false"
-                pos += 5
-              } else return undefined // null (absent in the JSON.parse path even after a value), numbers, nesting
-              pos = skipWs(b, pos, end)
-              const d = b[pos++]
-              if (d === COMMA) {
-                pos = skipWs(b, pos, end)
-                continue
-              }
-              if (d === CLOSE) break
-              return undefined
-            }
-            extFields = out
-          }
-        } else return undefined
+        pos = readExtFields(b, pos, end)
+        extFields = extValue
       } else {
-        // Any other key: skip a primitive value; nested values are JSON.parse's.
-        if (c === QUOTE) {
-          const after = anyStringEnd(b, pos + 1, end)
-          if (after < 0) return undefined
-          if (plainStringEnd(b, pos + 1, end) < 0 && decodeEscaped(b, pos, after) === undefined) return undefined
-          pos = after
-        } else if (c === 0x6e && matches(b, pos, "null")) pos += 4
-        else if (c === 0x74 && matches(b, pos, "true")) pos += 4
-        else if (c === 0x66 && matches(b, pos, "false")) pos += 5
-        else if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) {
-          const from = pos++
-          while (pos < end && NUMBER_CHARS(b[pos]!)) pos++
-          if (!JSON_NUMBER.test(b.toString("latin1", from, pos))) return undefined
-        } else return undefined
+        pos = skipValue(b, pos, end)
       }
+      if (pos < 0) return undefined
       pos = skipWs(b, pos, end)
       const d = b[pos++]
-      if (d === COMMA) {
-        pos = skipWs(b, pos, end)
-        continue
-      }
       if (d === CLOSE) break
-      return undefined
+      if (d !== COMMA) return undefined
+      pos = skipWs(b, pos, end)
     }
   }
   if (skipWs(b, pos, end) !== end) return undefined

@@ -6,7 +6,7 @@
 import { Duration, Effect, Exit } from "effect"
 import * as Net from "node:net"
 import * as Channel from "../../src/Channel.ts"
-import * as Connection from "../../src/Connection.ts"
+import * as Address from "../../src/Address.ts"
 import * as RemotingCommand from "../../src/RemotingCommand.ts"
 
 export { failureOf, settle } from "./Effects.ts"
@@ -57,7 +57,7 @@ export const recordingFactory = (options?: {
   let max = 0
   const factory: ChannelFactory = (channelOptions) =>
     Effect.gen(function*() {
-      const address = Connection.formatAddress(channelOptions.host!, channelOptions.port!)
+      const address = Address.format({ host: channelOptions.host!, port: channelOptions.port! })
       const attempt: Attempt = { address, startedAt: yield* Effect.clockWith((c) => c.currentTimeMillis), endedAt: undefined, ok: undefined }
       attempts.push(attempt)
       inFlight++

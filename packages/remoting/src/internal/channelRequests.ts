@@ -1,0 +1,166 @@
+/**
+ * The channel's outbound calls: `sendWaitResponse`, `sendOneway` and `send`. Each assigns an
+ * opaque, encodes the frame once, and hands an `Outbound` entry to the send queue (and, for a
+ * request awaiting its response, to the response table first).
+ *
+ * @internal
+ */
+import type { Clock } from "effect"
+import { Effect, Exit, type Tracer } from "effect"
+import * as Codec from "../Codec.ts"
+import type { ConnectionShape } from "../Connection.ts"
+import { closedBeforeQueued, Outbound } from "../Outbound.ts"
+import * as RemotingCommand from "../RemotingCommand.ts"
+import {
+  type ChannelClosed,
+  type ChannelError,
+  ChannelSendRequestFailed,
+  type CloseReason,
+  RequestTimeout
+} from "../RemotingError.ts"
+import type { ResponseTableShape } from "../ResponseTable.ts"
+import type { SendQueueShape } from "../SendQueue.ts"
+import { isTraced } from "./tracing.ts"
+
+/**
+ * The state a channel's parts share. `closeReason` is set once, when the channel closes.
+ *
+ * @internal
+ */
+export interface ChannelCore {
+  readonly address: string
+  readonly connection: ConnectionShape
+  readonly queue: SendQueueShape
+  readonly table: ResponseTableShape
+  readonly clock: Clock.Clock
+  closeReason: CloseReason | undefined
+}
+
+/** @internal */
+export interface RequestSettings {
+  readonly defaultTimeoutMillis: number
+  readonly serializeType: Codec.SerializeType
+  readonly maxFrameLength: number
+  readonly initialOpaque: number
+  /** Tells the deadline timer about a new entry's deadline. */
+  readonly scheduleDeadline: (deadline: number) => void
+}
+
+/** @internal */
+export interface Requests {
+  readonly sendWaitResponse: (
+    request: RemotingCommand.RemotingCommand,
+    timeoutMillis?: number | undefined
+  ) => Effect.Effect<RemotingCommand.RemotingCommand, ChannelError>
+  readonly sendOneway: (
+    request: RemotingCommand.RemotingCommand,
+    timeoutMillis?: number | undefined
+  ) => Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed>
+  readonly send: (
+    command: RemotingCommand.RemotingCommand,
+    timeoutMillis?: number | undefined
+  ) => Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed>
+}
+
+/** @internal */
+export const make = (core: ChannelCore, settings: RequestSettings): Requests => {
+  const { address, queue, table, clock } = core
+  const { defaultTimeoutMillis, serializeType, maxFrameLength } = settings
+  let nextOpaque = settings.initialOpaque | 0
+
+  /** The next opaque not pending: 32-bit, counting up and wrapping. */
+  const freshOpaque = (): number => {
+    let opaque = nextOpaque
+    while (table.has(opaque)) opaque = (opaque + 1) | 0
+    nextOpaque = (opaque + 1) | 0
+    return opaque
+  }
+
+  const prepare = (command: RemotingCommand.RemotingCommand, opaque: number) => {
+    const frame = Codec.prepareFrame(command, serializeType, opaque)
+    if (frame.frameLength > maxFrameLength || frame.headerLength > Codec.MAX_HEADER_LENGTH) {
+      return new ChannelSendRequestFailed({
+        address,
+        requestCode: command.code,
+        opaque,
+        reason: "FrameTooLarge",
+        detail: `the frame is ${frame.frameLength} bytes, the maximum is ${maxFrameLength}`
+      })
+    }
+    return frame
+  }
+
+  // Registered before it is queued, so that a response can never arrive for an unknown opaque; the
+  // interrupt handler completes (removes) the entry, which the queue then skips.
+  const register = (
+    request: RemotingCommand.RemotingCommand,
+    timeoutMillis: number,
+    span: Tracer.Span | undefined
+  ): Effect.Effect<RemotingCommand.RemotingCommand, ChannelError> =>
+    Effect.callback<RemotingCommand.RemotingCommand, ChannelError>((resume) => {
+      const closeReason = core.closeReason
+      if (closeReason !== undefined) return resume(Effect.fail(closedBeforeQueued(address, request.code, -1, closeReason)))
+      const opaque = freshOpaque()
+      span?.attribute("rocketmq.opaque", opaque)
+      if (!(timeoutMillis > 0)) {
+        return resume(Effect.fail(
+          new RequestTimeout({ address, requestCode: request.code, opaque, timeoutMillis, written: false })
+        ))
+      }
+      const frame = prepare(request, opaque)
+      if (frame instanceof ChannelSendRequestFailed) return resume(Effect.fail(frame))
+      const entry = new Outbound(frame, request.code, opaque, clock.currentTimeMillisUnsafe(), timeoutMillis, resume)
+      table.register(entry)
+      queue.offerOrPark(entry)
+      settings.scheduleDeadline(entry.deadline)
+      return Effect.sync(() => {
+        table.complete(opaque, Exit.interrupt())
+      })
+    })
+
+  const sendWaitResponse = (
+    request: RemotingCommand.RemotingCommand,
+    timeoutMillis?: number | undefined
+  ): Effect.Effect<RemotingCommand.RemotingCommand, ChannelError> =>
+    Effect.withFiber((fiber) => {
+      const timeout = timeoutMillis ?? defaultTimeoutMillis
+      if (!isTraced(fiber)) return register(request, timeout, undefined)
+      return Effect.useSpan(
+        "Channel.sendWaitResponse",
+        { attributes: { "rocketmq.code": request.code, "rocketmq.address": address } },
+        (span) => register(request, timeout, span)
+      )
+    })
+
+  /** Queues `command` with its own opaque, waiting up to `timeoutMillis` for room. */
+  const enqueue = (
+    command: RemotingCommand.RemotingCommand,
+    timeoutMillis: number
+  ): Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed> =>
+    Effect.suspend(() => {
+      const opaque = command.opaque
+      if (core.closeReason !== undefined) return Effect.fail(closedBeforeQueued(address, command.code, opaque, core.closeReason))
+      const frame = prepare(command, opaque)
+      if (frame instanceof ChannelSendRequestFailed) return Effect.fail(frame)
+      const item = new Outbound(frame, command.code, opaque, clock.currentTimeMillisUnsafe(), timeoutMillis, undefined)
+      return queue.offer(item, timeoutMillis)
+    })
+
+  const sendOneway = (request: RemotingCommand.RemotingCommand, timeoutMillis?: number | undefined) =>
+    Effect.suspend(() =>
+      enqueue(
+        RemotingCommand.markOneway(RemotingCommand.withOpaque(request, freshOpaque())),
+        timeoutMillis ?? defaultTimeoutMillis
+      )
+    )
+
+  const send = (command: RemotingCommand.RemotingCommand, timeoutMillis?: number | undefined) =>
+    Effect.suspend(() =>
+      enqueue(
+        RemotingCommand.isResponse(command) ? command : RemotingCommand.withOpaque(command, freshOpaque()),
+        timeoutMillis ?? defaultTimeoutMillis
+      )
+    )
+
+  return { sendWaitResponse, sendOneway, send }
+}

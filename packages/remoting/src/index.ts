@@ -55,3 +55,11 @@ export * as AclSigner from "./AclSigner.ts"
 /** @since 0.1.0 */
 export * as Outbound from "./Outbound.ts"
 
+/** @since 0.1.0 */
+export * as ChannelPool from "./ChannelPool.ts"
+
+/** @since 0.1.0 */
+export * as ReconnectBackoff from "./ReconnectBackoff.ts"
+
+/** @since 0.1.0 */
+export * as NameServerSelector from "./NameServerSelector.ts"

@@ -7,6 +7,7 @@
  */
 import type { Clock } from "effect"
 import { Effect, Exit, type Tracer } from "effect"
+import type { ChannelShape } from "../Channel.ts"
 import * as Codec from "../Codec.ts"
 import type { ConnectionShape } from "../Connection.ts"
 import { closedBeforeQueued, Outbound } from "../Outbound.ts"
@@ -47,20 +48,7 @@ export interface RequestSettings {
 }
 
 /** @internal */
-export interface Requests {
-  readonly sendWaitResponse: (
-    request: RemotingCommand.RemotingCommand,
-    timeoutMillis?: number | undefined
-  ) => Effect.Effect<RemotingCommand.RemotingCommand, ChannelError>
-  readonly sendOneway: (
-    request: RemotingCommand.RemotingCommand,
-    timeoutMillis?: number | undefined
-  ) => Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed>
-  readonly send: (
-    command: RemotingCommand.RemotingCommand,
-    timeoutMillis?: number | undefined
-  ) => Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed>
-}
+export type Requests = Pick<ChannelShape, "sendWaitResponse" | "sendOneway" | "send">
 
 /** @internal */
 export const make = (core: ChannelCore, settings: RequestSettings): Requests => {

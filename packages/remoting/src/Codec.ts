@@ -10,17 +10,16 @@
  * This module does no I/O. {@link FrameDecoder} turns a stream of TCP chunks into commands; it
  * checks the announced length against `maxFrameLength` before buffering anything, never copies a
  * frame that arrived in one chunk, and copies a frame that arrived in pieces exactly once. Decoded
- * bodies are views into those bytes.
+ * bodies are views into those bytes. The two header encodings live in `internal/jsonHeader.ts`
+ * (with its one-pass fast reader, `internal/fastJsonHeader.ts`) and `internal/binaryHeader.ts`.
  *
  * @since 0.1.0
  */
 import { Buffer } from "node:buffer"
 import { Effect, Result } from "effect"
-import * as LanguageCode from "./LanguageCode.ts"
-import type { ExtFields, RemotingCommand } from "./RemotingCommand.ts"
-import { emptyExtFields, extFieldsFrom, isSafeExtFields, newExtFields, unsafeMake } from "./RemotingCommand.ts"
-import * as FastJsonHeader from "./internal/fastJsonHeader.ts"
-import { asciiKey } from "./internal/keyCache.ts"
+import * as BinaryHeader from "./internal/binaryHeader.ts"
+import * as JsonHeader from "./internal/jsonHeader.ts"
+import type { RemotingCommand } from "./RemotingCommand.ts"
 import { FrameDecodeError } from "./RemotingError.ts"
 
 /**
@@ -53,28 +52,11 @@ export const MAX_HEADER_LENGTH = 0xff_ffff
 const TYPE_JSON = 0
 const TYPE_ROCKETMQ = 1
 
-// Headers are written into one reusable scratch buffer, then copied out once. `reserve` grows it
-// (keeping the bytes written so far) so the encoders make a single pass over the command.
-let scratch = Buffer.allocUnsafe(8192)
-
-const reserve = (pos: number, extra: number): Buffer => {
-  if (pos + extra > scratch.length) {
-    const next = Buffer.allocUnsafe(Math.max(scratch.length * 2, pos + extra))
-    scratch.copy(next, 0, 0, pos)
-    scratch = next
-  }
-  return scratch
-}
-
-/** The command's ext fields as an object `for…in` may walk (own keys only). */
-const safeExt = (command: RemotingCommand): ExtFields =>
-  isSafeExtFields(command.extFields) ? command.extFields : extFieldsFrom(command.extFields)
-
 const asBuffer = (bytes: Uint8Array): Buffer =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
 // -------------------------------------------------------------------------------------------------
-// JSON header
+// Headers (the encoders and decoders are internal/jsonHeader.ts and internal/binaryHeader.ts)
 // -------------------------------------------------------------------------------------------------
 
 /**
@@ -85,277 +67,7 @@ const asBuffer = (bytes: Uint8Array): Buffer =>
  * @since 0.1.0
  * @category encoding
  */
-export const encodeJsonHeaderText = (command: RemotingCommand): string =>
-  scratch.toString("utf8", 0, writeJsonHeader(command, command.opaque))
-
-// --- JSON header straight to bytes ---------------------------------------------------------------
-// Written byte by byte into a buffer: no intermediate string, no UTF-8 pass over it, no length
-// measuring. ASCII is written char by char; a string with other characters falls back to
-// JSON.stringify (which escapes a lone surrogate instead of letting UTF-8 replace it) and a native
-// UTF-8 write for its remainder.
-
-const HEX = "0123456789abcdef"
-
-const writeAsciiLiteral = (buf: Buffer, pos: number, literal: Uint8Array): number => {
-  for (let i = 0; i < literal.length; i++) buf[pos + i] = literal[i]!
-  return pos + literal.length
-}
-
-const writeInt = (buf: Buffer, pos: number, n: number): number => {
-  if (n < 0) {
-    buf[pos++] = 0x2d
-    if (n === -2147483648) return writeAsciiLiteral(buf, pos, MIN_INT_DIGITS)
-    n = -n
-  }
-  if (n < 10) {
-    buf[pos] = 0x30 + n
-    return pos + 1
-  }
-  let digits = 0
-  for (let m = n; m > 0; m = (m / 10) | 0) digits++
-  let end = pos + digits
-  for (let i = end - 1; i >= pos; i--) {
-    buf[i] = 0x30 + (n % 10)
-    n = (n / 10) | 0
-  }
-  return end
-}
-
-const MIN_INT_DIGITS = Buffer.from("2147483648", "latin1")
-
-const writeJsonString = (buf: Buffer, pos: number, s: string): number => {
-  buf[pos++] = 0x22
-  const n = s.length
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0x20 && c < 0x80 && c !== 0x22 && c !== 0x5c) {
-      buf[pos++] = c
-    } else if (c < 0x80) {
-      buf[pos++] = 0x5c
-      switch (c) {
-        case 0x22:
-          buf[pos++] = 0x22
-          break
-        case 0x5c:
-          buf[pos++] = 0x5c
-          break
-        case 0x08:
-          buf[pos++] = 0x62
-          break
-        case 0x0c:
-          buf[pos++] = 0x66
-          break
-        case 0x0a:
-          buf[pos++] = 0x6e
-          break
-        case 0x0d:
-          buf[pos++] = 0x72
-          break
-        case 0x09:
-          buf[pos++] = 0x74
-          break
-        default:
-          buf[pos++] = 0x75
-          buf[pos++] = 0x30
-          buf[pos++] = 0x30
-          buf[pos++] = HEX.charCodeAt(c >> 4)
-          buf[pos++] = HEX.charCodeAt(c & 15)
-      }
-    } else {
-      // Non-ASCII: JSON.stringify escapes lone surrogates and leaves the rest as is.
-      const rest = JSON.stringify(s.slice(i))
-      pos += buf.write(rest.slice(1, -1), pos, "utf8")
-      break
-    }
-  }
-  buf[pos++] = 0x22
-  return pos
-}
-
-const ascii = (s: string) => Buffer.from(s, "latin1")
-const J_CODE = ascii("{\"code\":")
-const J_EXT = ascii(",\"extFields\":{")
-const J_FLAG = ascii(",\"flag\":")
-const J_LANGUAGE = ascii(",\"language\":\"")
-const J_OPAQUE = ascii("\",\"opaque\":")
-const J_REMARK = ascii(",\"remark\":")
-const J_TAIL = ascii(",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":")
-const LANGUAGE_BYTES = LanguageCode.all.map(ascii)
-
-/** Writes the JSON header of `command` into the scratch buffer; returns its length. */
-const writeJsonHeader = (command: RemotingCommand, opaque: number): number => {
-  // 6 bytes per UTF-16 unit bounds every escape; 64 covers the punctuation around an entry.
-  let buf = reserve(0, 256)
-  let pos = writeInt(buf, writeAsciiLiteral(buf, 0, J_CODE), command.code)
-  const ext = safeExt(command)
-  let first = true
-  for (const key in ext) {
-    const value = ext[key]!
-    buf = reserve(pos, 64 + (key.length + value.length) * 6)
-    if (first) {
-      pos = writeAsciiLiteral(buf, pos, J_EXT)
-      first = false
-    } else buf[pos++] = 0x2c
-    pos = writeJsonString(buf, pos, key)
-    buf[pos++] = 0x3a
-    pos = writeJsonString(buf, pos, value)
-  }
-  if (!first) buf[pos++] = 0x7d
-  buf = reserve(pos, 200 + (command.remark === undefined ? 0 : command.remark.length * 6))
-  pos = writeInt(buf, writeAsciiLiteral(buf, pos, J_FLAG), command.flag)
-  pos = writeAsciiLiteral(buf, writeAsciiLiteral(buf, pos, J_LANGUAGE), LANGUAGE_BYTES[LanguageCode.toByte(command.language)]!)
-  pos = writeInt(buf, writeAsciiLiteral(buf, pos, J_OPAQUE), opaque)
-  if (command.remark !== undefined) pos = writeJsonString(buf, writeAsciiLiteral(buf, pos, J_REMARK), command.remark)
-  pos = writeInt(buf, writeAsciiLiteral(buf, pos, J_TAIL), command.version)
-  buf[pos++] = 0x7d
-  return pos
-}
-
-/** The scratch bytes [0, length) in a buffer of their own (one allocation, one copy). */
-const copyScratch = (length: number): Buffer => {
-  const out = Buffer.allocUnsafe(length)
-  scratch.copy(out, 0, 0, length)
-  return out
-}
-
-const encodeJsonHeader = (command: RemotingCommand, opaque: number): Buffer => copyScratch(writeJsonHeader(command, opaque))
-
-const isInt32 = (u: unknown): u is number => typeof u === "number" && (u | 0) === u
-
-const preview = (text: string): string => JSON.stringify(text.length > 80 ? text.slice(0, 80) + "…" : text)
-
-const malformedJson = (detail: string): FrameDecodeError =>
-  new FrameDecodeError({
-    reason: "MalformedJsonHeader",
-    message: `Malformed JSON header: ${detail}. The peer sent a frame that is not a RocketMQ remoting command; ` +
-      "the connection cannot be trusted any more and is closed."
-  })
-
-const intField = (header: Record<string, unknown>, key: string, fallback: number): number | FrameDecodeError => {
-  const value = header[key]
-  if (value === undefined || value === null) return fallback
-  return isInt32(value) ? value : malformedJson(`"${key}" is ${JSON.stringify(value)}, expected a 32-bit integer`)
-}
-
-const readExtFieldsJson = (value: unknown): ExtFields | FrameDecodeError => {
-  if (value === undefined || value === null) return emptyExtFields
-  if (typeof value !== "object" || Array.isArray(value)) {
-    return malformedJson(`"extFields" is ${Array.isArray(value) ? "an array" : typeof value}, expected an object of strings`)
-  }
-  const source = value as Record<string, unknown>
-  const keys = Object.keys(source)
-  if (keys.length === 0) return emptyExtFields
-  // A copy without Object.prototype in its chain: a "__proto__" key from the wire stays a plain key.
-  const out = newExtFields()
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!
-    const v = source[key]
-    if (typeof v === "string") out[key] = v
-    else if (typeof v === "number" || typeof v === "boolean") out[key] = String(v)
-    else if (v !== null) {
-      return malformedJson(`extFields[${JSON.stringify(key)}] is ${Array.isArray(v) ? "an array" : typeof v}, expected a string`)
-    }
-    // null: Java's map holds null, which is the same as absent for every header reader.
-  }
-  return out
-}
-
-const decodeJsonHeader = (
-  bytes: Buffer,
-  start: number,
-  end: number,
-  body: Uint8Array | undefined
-): RemotingCommand | FrameDecodeError => FastJsonHeader.decode(bytes, start, end, body) ?? decodeJsonHeaderSlow(bytes, start, end, body)
-
-/**
- * JSON headers through JSON.parse: the reference behaviour, and the path for everything the fast
- * path (internal/fastJsonHeader.ts) does not take, errors included.
- */
-const decodeJsonHeaderSlow = (
-  bytes: Buffer,
-  start: number,
-  end: number,
-  body: Uint8Array | undefined
-): RemotingCommand | FrameDecodeError => {
-  const text = bytes.toString("utf8", start, end)
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (e) {
-    return malformedJson(`${(e as Error).message} in ${preview(text)}`)
-  }
-  return fromJsonValue(parsed, text, body)
-}
-
-/**
- * The command a parsed JSON header describes (Java's reader rules: unknown keys ignored, missing
- * ones defaulted, nulls as absent).
- *
- * @internal
- */
-export const fromJsonValue = (
-  parsed: unknown,
-  text: string,
-  body: Uint8Array | undefined
-): RemotingCommand | FrameDecodeError => {
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    return malformedJson(`expected a JSON object, got ${preview(text)}`)
-  }
-  const header = parsed as Record<string, unknown>
-  const code = intField(header, "code", 0)
-  if (typeof code !== "number") return code
-  const version = intField(header, "version", 0)
-  if (typeof version !== "number") return version
-  const opaque = intField(header, "opaque", 0)
-  if (typeof opaque !== "number") return opaque
-  const flag = intField(header, "flag", 0)
-  if (typeof flag !== "number") return flag
-  const language = header.language
-  if (language !== undefined && language !== null && typeof language !== "string") {
-    return malformedJson(`"language" is ${JSON.stringify(language)}, expected a name such as "JAVA"`)
-  }
-  const remark = header.remark
-  if (remark !== undefined && remark !== null && typeof remark !== "string") {
-    return malformedJson(`"remark" is ${JSON.stringify(remark)}, expected a string`)
-  }
-  const extFields = readExtFieldsJson(header.extFields)
-  if (extFields instanceof FrameDecodeError) return extFields
-  return unsafeMake(
-    code,
-    typeof language === "string" ? LanguageCode.fromName(language) : "JAVA",
-    version,
-    opaque,
-    flag,
-    typeof remark === "string" ? remark : undefined,
-    extFields,
-    body
-  )
-}
-
-// -------------------------------------------------------------------------------------------------
-// ROCKETMQ binary header
-// -------------------------------------------------------------------------------------------------
-
-/**
- * Writes `s` as UTF-8 at `pos`; returns the byte count. Short ASCII strings (header keys and
- * values, nearly always) are copied char by char: a native `write` costs ~100 ns of call overhead
- * per string, 3x the whole copy.
- */
-const writeUtf8 = (buf: Buffer, s: string, pos: number): number => {
-  const n = s.length
-  if (n <= 64) {
-    let i = 0
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i)
-      if (c >= 0x80) break
-      buf[pos + i] = c
-    }
-    if (i === n) return n
-  }
-  return buf.write(s, pos, "utf8")
-}
-
-const fitsInt16 = (n: number): boolean => n >= -32768 && n <= 32767
+export const encodeJsonHeaderText: (command: RemotingCommand) => string = JsonHeader.encodeJsonHeaderText
 
 /**
  * Whether a command can be carried by a ROCKETMQ binary header: `code` and `version` must fit the
@@ -366,135 +78,19 @@ const fitsInt16 = (n: number): boolean => n >= -32768 && n <= 32767
  * @since 0.1.0
  * @category encoding
  */
-export const fitsBinaryHeader = (command: RemotingCommand): boolean => {
-  if (!fitsInt16(command.code) || !fitsInt16(command.version)) return false
-  const ext = safeExt(command)
-  for (const key in ext) {
-    // 3 bytes per UTF-16 unit is the UTF-8 worst case; only measure when it could matter.
-    if (key.length * 3 > 32767 && Buffer.byteLength(key, "utf8") > 32767) return false
-  }
-  return true
-}
+export const fitsBinaryHeader: (command: RemotingCommand) => boolean = BinaryHeader.fitsBinaryHeader
 
 /**
- * Writes the ROCKETMQ binary header into the scratch buffer; returns its length, or -1 when a key
- * turns out longer than a signed 16-bit length allows (the caller then uses JSON). Zero-length
- * strings mean null to Java, so an empty remark is written as none and ext entries with an empty
- * key are skipped; an empty value is written with length 0 (the peer reads it as absent).
+ * The command a parsed JSON header describes (Java's reader rules: unknown keys ignored, missing
+ * ones defaulted, nulls as absent).
+ *
+ * @internal
  */
-const writeBinaryHeader = (command: RemotingCommand, opaque: number): number => {
-  const remark = command.remark
-  let buf = reserve(0, 21 + (remark === undefined ? 0 : remark.length * 3))
-  buf.writeInt16BE(command.code, 0)
-  buf[2] = LanguageCode.toByte(command.language)
-  buf.writeInt16BE(command.version, 3)
-  buf.writeInt32BE(opaque, 5)
-  buf.writeInt32BE(command.flag, 9)
-  let pos = 17
-  const remarkLength = remark === undefined || remark.length === 0 ? 0 : writeUtf8(buf, remark, pos)
-  buf.writeInt32BE(remarkLength, 13)
-  pos += remarkLength
-  const extStart = pos + 4
-  pos = extStart
-  const ext = safeExt(command)
-  for (const key in ext) {
-    if (key.length === 0) continue
-    const value = ext[key]!
-    buf = reserve(pos, 6 + (key.length + value.length) * 3)
-    const keyLength = writeUtf8(buf, key, pos + 2)
-    if (keyLength > 32767) return -1
-    buf.writeInt16BE(keyLength, pos)
-    pos += 2 + keyLength
-    const valueLength = value.length === 0 ? 0 : writeUtf8(buf, value, pos + 4)
-    buf.writeInt32BE(valueLength, pos)
-    pos += 4 + valueLength
-  }
-  buf.writeInt32BE(pos - extStart, extStart - 4)
-  return pos
-}
-
-const encodeBinaryHeader = (command: RemotingCommand, opaque: number): Buffer | undefined => {
-  if (!fitsInt16(command.code) || !fitsInt16(command.version)) return undefined
-  const length = writeBinaryHeader(command, opaque)
-  return length < 0 ? undefined : copyScratch(length)
-}
-
-const malformedBinary = (detail: string): FrameDecodeError =>
-  new FrameDecodeError({
-    reason: "MalformedBinaryHeader",
-    message: `Malformed ROCKETMQ binary header: ${detail}. The peer sent a frame that is not a RocketMQ remoting ` +
-      "command; the connection cannot be trusted any more and is closed."
-  })
-
-const HIGH_BYTE = /[\x80-\xff]/
-
-
-const decodeBinaryHeader = (
-  bytes: Buffer,
-  start: number,
-  end: number,
+export const fromJsonValue: (
+  parsed: unknown,
+  text: string,
   body: Uint8Array | undefined
-): RemotingCommand | FrameDecodeError => {
-  const size = end - start
-  if (size < 21) return malformedBinary(`header is ${size} bytes, the fixed part alone is 21`)
-  const code = bytes.readInt16BE(start)
-  const language = LanguageCode.fromByte(bytes[start + 2]!)
-  const version = bytes.readInt16BE(start + 3)
-  const opaque = bytes.readInt32BE(start + 5)
-  const flag = bytes.readInt32BE(start + 9)
-  const remarkLength = bytes.readInt32BE(start + 13)
-  let pos = start + 17
-  if (remarkLength < 0 || remarkLength > end - pos - 4) {
-    return malformedBinary(`remark length ${remarkLength} does not fit in the ${size}-byte header`)
-  }
-  // The header is turned into one latin1 string once; an ASCII key or value (the usual case) is a
-  // substring of it. One native call instead of one per key and value: ~9x faster at 16 fields.
-  // When some byte is >= 0x80 (a non-ASCII string, or just a length field such as 200 = 0xC8),
-  // each string is checked on its own.
-  const latin1 = bytes.toString("latin1", pos, end)
-  const allAscii = !HIGH_BYTE.test(latin1)
-  const base = pos
-  const isAsciiAt = (from: number, to: number): boolean => {
-    if (allAscii) return true
-    for (let i = from; i < to; i++) if (bytes[i]! >= 0x80) return false
-    return true
-  }
-  const str = (from: number, to: number): string =>
-    isAsciiAt(from, to) ? latin1.substring(from - base, to - base) : bytes.toString("utf8", from, to)
-  const remark = remarkLength === 0 ? undefined : str(pos, pos + remarkLength)
-  pos += remarkLength
-  const extLength = bytes.readInt32BE(pos)
-  pos += 4
-  if (extLength < 0 || extLength !== end - pos) {
-    return malformedBinary(`ext fields length ${extLength} does not match the ${end - pos} bytes left in the header`)
-  }
-  let extFields: ExtFields = emptyExtFields
-  if (extLength > 0) {
-    const out = newExtFields()
-    while (pos < end) {
-      if (end - pos < 6) return malformedBinary(`ext fields end in the middle of an entry`)
-      const keyLength = bytes.readInt16BE(pos)
-      pos += 2
-      if (keyLength < 0 || keyLength > end - pos - 4) {
-        return malformedBinary(`ext key length ${keyLength} runs past the end of the header`)
-      }
-      const key = keyLength <= 64 && isAsciiAt(pos, pos + keyLength)
-        ? asciiKey(bytes, pos, pos + keyLength, () => latin1.substring(pos - base, pos + keyLength - base))
-        : str(pos, pos + keyLength)
-      pos += keyLength
-      const valueLength = bytes.readInt32BE(pos)
-      pos += 4
-      if (valueLength < 0 || valueLength > end - pos) {
-        return malformedBinary(`ext value length ${valueLength} for key ${JSON.stringify(key)} runs past the end of the header`)
-      }
-      // Zero-length key or value is null to Java: the entry is absent. Duplicates: last wins.
-      if (keyLength > 0 && valueLength > 0) out[key] = str(pos, pos + valueLength)
-      pos += valueLength
-    }
-    extFields = out
-  }
-  return unsafeMake(code, language, version, opaque, flag, remark, extFields, body)
-}
+) => RemotingCommand | FrameDecodeError = JsonHeader.fromJsonValue
 
 // -------------------------------------------------------------------------------------------------
 // Frames
@@ -534,12 +130,12 @@ export const prepareFrame = (
 ): PreparedFrame => {
   const bodyLength = command.body === undefined ? 0 : command.body.length
   if (serializeType === "ROCKETMQ") {
-    const header = encodeBinaryHeader(command, opaque)
+    const header = BinaryHeader.encodeBinaryHeader(command, opaque)
     if (header !== undefined) {
       return { frameLength: 8 + header.length + bodyLength, headerLength: header.length, serializeType, header, body: command.body }
     }
   }
-  const header = encodeJsonHeader(command, opaque)
+  const header = JsonHeader.encodeJsonHeader(command, opaque)
   return { frameLength: 8 + header.length + bodyLength, headerLength: header.length, serializeType: "JSON", header, body: command.body }
 }
 
@@ -597,8 +193,8 @@ export const encodeFrame = (command: RemotingCommand, serializeType: SerializeTy
  * @category encoding
  */
 export const encodeHeader = (command: RemotingCommand, serializeType: SerializeType = "JSON"): Uint8Array =>
-  (serializeType === "ROCKETMQ" ? encodeBinaryHeader(command, command.opaque) : undefined) ??
-    encodeJsonHeader(command, command.opaque)
+  (serializeType === "ROCKETMQ" ? BinaryHeader.encodeBinaryHeader(command, command.opaque) : undefined) ??
+    JsonHeader.encodeJsonHeader(command, command.opaque)
 
 /**
  * Decodes header bytes (as {@link encodeHeader} writes them) into a command without a body.
@@ -612,8 +208,8 @@ export const decodeHeader = (
 ): Result.Result<RemotingCommand, FrameDecodeError> => {
   const bytes = asBuffer(header)
   const out = serializeType === "JSON"
-    ? decodeJsonHeader(bytes, 0, bytes.length, undefined)
-    : decodeBinaryHeader(bytes, 0, bytes.length, undefined)
+    ? JsonHeader.decodeJsonHeader(bytes, 0, bytes.length, undefined)
+    : BinaryHeader.decodeBinaryHeader(bytes, 0, bytes.length, undefined)
   return out instanceof FrameDecodeError ? Result.fail(out) : Result.succeed(out)
 }
 
@@ -693,8 +289,8 @@ const decodeFrameAt = (bytes: Buffer, start: number, total: number): RemotingCom
     })
   }
   const body = headerEnd === end ? undefined : bytes.subarray(headerEnd, end)
-  if (type === TYPE_JSON) return decodeJsonHeader(bytes, headerStart, headerEnd, body)
-  if (type === TYPE_ROCKETMQ) return decodeBinaryHeader(bytes, headerStart, headerEnd, body)
+  if (type === TYPE_JSON) return JsonHeader.decodeJsonHeader(bytes, headerStart, headerEnd, body)
+  if (type === TYPE_ROCKETMQ) return BinaryHeader.decodeBinaryHeader(bytes, headerStart, headerEnd, body)
   return new FrameDecodeError({
     reason: "UnknownSerializeType",
     message: `Serialize type byte ${type} (0x${type.toString(16).padStart(2, "0")}) is neither JSON (0) nor ` +

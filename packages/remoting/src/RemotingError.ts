@@ -16,7 +16,8 @@
  * a request on it fails with {@link ChannelClosed} carrying that reason and whether its frame had
  * been written; a client used after its scope closed fails with {@link RemotingClientShutDown}.
  *
- * The package README has the whole taxonomy as one table.
+ * The package README has the whole taxonomy as one table. The classes stay in this one module on
+ * purpose (it is longer than the others): one place to read every failure and its two answers.
  *
  * @since 0.1.0
  */

@@ -25,6 +25,8 @@
  * written, then closes every connection. The scope that made the server owns all of it.
  *
  * This module does not retry, authenticate or throttle: a processor decides what a request means.
+ * Its public models take half of it; dispatch, per-connection setup and the drain are in
+ * `internal/serverDispatch.ts`, `internal/serverConnection.ts` and `internal/serverDrain.ts`.
  *
  * @since 0.1.0
  */

@@ -113,6 +113,14 @@ export interface ChannelPoolShape {
     waitCap: number,
     use: (lease: Lease) => Effect.Effect<A, E>
   ) => Effect.Effect<A, E | AcquireError>
+  /**
+   * The open, healthy channel to `key` if there is one now, counted in use; undefined otherwise
+   * (then use {@link withChannel}). Every lease taken this way must be given back with
+   * {@link release}, whatever happens: take and release it in one uninterruptible region.
+   */
+  readonly tryLease: (key: string) => Lease | undefined
+  /** Gives back a lease from {@link tryLease}. */
+  readonly release: (lease: Lease) => Effect.Effect<void>
   /** Drops the lease's channel if it is still the current one, and closes it now. */
   readonly evict: (lease: Lease) => void
   /** Stops handing out the lease's channel; it closes once no call uses it. */
@@ -204,10 +212,18 @@ class Pool implements ChannelPoolShape {
     if (entry !== undefined) this.closeEntry(entry)
   }
 
-  private release(entry: Entry): Effect.Effect<void> {
+  readonly release = (lease: Lease): Effect.Effect<void> => {
+    const entry = lease as Entry
     entry.inUse--
     entry.lastUsedAt = this.now()
     return entry.state === "retired" && entry.inUse === 0 ? this.detach(entry) : Effect.void
+  }
+
+  readonly tryLease = (key: string): Lease | undefined => {
+    const entry = this.current.get(key)
+    if (this.shutDown || entry === undefined || entry.state !== "open" || !entry.channel.isHealthyUnsafe()) return undefined
+    entry.inUse++
+    return entry
   }
 
   /** Closes the channel once idle for `idleTimeoutMillis`, or forgets it when it closed. */
@@ -304,6 +320,8 @@ class Pool implements ChannelPoolShape {
     use: (lease: Lease) => Effect.Effect<A, E>
   ): Effect.Effect<A, E | AcquireError> =>
     Effect.uninterruptibleMask((restore) => {
+      const leased = this.tryLease(endpoint.key)
+      if (leased !== undefined) return Effect.onExit(restore(use(leased)), () => this.release(leased))
       const startedAt = this.now()
       let connectsStarted = 0
       const spent = () => budgetSpent(endpoint, this.now() - startedAt, waitCap < deadline - startedAt)

@@ -52,7 +52,7 @@ import * as Channel from "./Channel.ts"
 import * as ChannelPool from "./ChannelPool.ts"
 import * as ClientPolicy from "./internal/clientPolicy.ts"
 import { Permits } from "./internal/permits.ts"
-import { traced } from "./internal/tracing.ts"
+import { spanIfTraced, traced } from "./internal/tracing.ts"
 import * as NameServerSelector from "./NameServerSelector.ts"
 import * as ReconnectBackoff from "./ReconnectBackoff.ts"
 import type * as RemotingCommand from "./RemotingCommand.ts"
@@ -371,10 +371,10 @@ export const make = (
       code: number,
       call: (endpoint: ChannelPool.Endpoint) => Effect.Effect<A, RemotingClientError>
     ): Effect.Effect<A, RemotingClientError> =>
-      Effect.suspend(() => {
+      Effect.withFiber((fiber) => {
         const endpoint = resolve(address)
         if (Result.isFailure(endpoint)) return Effect.fail(endpoint.failure)
-        return traced(name, () => endpoint.success.key, code, call(endpoint.success))
+        return spanIfTraced(fiber, name, () => endpoint.success.key, code, call(endpoint.success))
       })
 
     const invokeNameServer = (request: RemotingCommand.RemotingCommand, timeoutMillis?: number | undefined) =>

@@ -117,6 +117,36 @@ describe("RemotingClient: one shared channel per address", () => {
     }))
 })
 
+describe("RemotingClient: calls on an open channel follow the same policy", () => {
+  it.effect("hooks run on every call, a ChannelClosed evicts the channel and permits come back", () =>
+    Effect.gen(function*() {
+      const peer = yield* Peer.make((req, connection) => {
+        if (req.code !== 99) Peer.echo(req, connection)
+      })
+      const log: Array<string> = []
+      const client = yield* makeClient({
+        hooks: [{
+          name: "log",
+          beforeRequest: (_a, r) => Effect.sync(() => (log.push(`before ${r.extFields.i}`), r)),
+          afterResponse: (_a, _r, res) => Effect.sync(() => (log.push(`after ${res.extFields.i}`), res))
+        }]
+      })
+      yield* client.invoke(peer.address, request(1), 1000) // connects
+      yield* client.invoke(peer.address, request(2), 1000) // on the open channel
+      expect(log).toEqual(["before 1", "after 1", "before 2", "after 2"])
+      const silent = yield* Effect.forkChild(client.invoke(peer.address, RemotingCommand.make({ code: 99 }), 60_000))
+      yield* peer.waitForRequests(3)
+      ;(yield* peer.connection()).socket.resetAndDestroy()
+      const error = failureOf(yield* Fiber.await(silent))
+      assert(error._tag === "ChannelClosed")
+      expect(error.written).toBe(true)
+      yield* settle(() => client.diagnostics().channels.length === 0, "eviction")
+      expect(client.diagnostics().invokePermits.free).toBe(65535)
+      expect((yield* client.invoke(peer.address, request(3), 1000)).extFields.i).toBe("3")
+      expect(peer.connections.length).toBe(2)
+    }))
+})
+
 describe("RemotingClient: requests from peers and closing channels", () => {
   it.effect("requests a peer sends over a client channel go to the requestHandler option", () =>
     Effect.gen(function*() {

@@ -3,14 +3,15 @@
  * hooks, the deadline, and what each outcome means — `ChannelClosed` evicts the channel, GO_AWAY
  * retires it and sends the request once more (to the same address, or to the next name server).
  *
- * Every call — `invoke`, `invokeNameServer`, `invokeOneway`, `send` — goes through
- * {@link Policy.exchange} (or its oneway twin), so each rule is written once. The uncontended case
- * costs no more than a hand-inlined path: the permit and the channel are each taken synchronously
- * when free (see the measurement in `RemotingClient.ts`).
+ * Every call — `invoke`, `invokeNameServer`, `invokeOneway`, `send` — runs the same pieces, so each
+ * rule is written once: `settle` (what an outcome means for the pool), `sendOn` (hooks, the request
+ * under the deadline) and `afterFirst` (GO_AWAY's retry, after-hooks). Only how a call
+ * gets its permit and its channel differs: synchronously when both are free (see `invoke`), or by
+ * waiting for them.
  *
  * @internal
  */
-import { Effect } from "effect"
+import { Cause, Effect, type Exit, Option } from "effect"
 import type * as Channel from "../Channel.ts"
 import type { ChannelPoolShape, Endpoint, Lease } from "../ChannelPool.ts"
 import type * as NameServerSelector from "../NameServerSelector.ts"
@@ -21,10 +22,9 @@ import * as ResponseCode from "../ResponseCode.ts"
 import * as RpcHook from "../RpcHook.ts"
 import type { Permits } from "./permits.ts"
 
-/** The request as sent (hooks applied) and its response. */
-interface Exchanged {
-  readonly request: RemotingCommand.RemotingCommand
-  readonly response: RemotingCommand.RemotingCommand
+/** The request as it was sent: what the before-hooks made of it, once they ran. */
+interface Sent {
+  request: RemotingCommand.RemotingCommand
 }
 
 /** @internal */
@@ -68,7 +68,7 @@ export const make = (options: PolicyOptions): Policy => {
   const before = (address: string, request: RemotingCommand.RemotingCommand) =>
     hasBefore ? RpcHook.runBeforeRequest(hooks, address, request) : Effect.succeed(request)
 
-  const after = (endpoint: Endpoint, { request, response }: Exchanged) =>
+  const after = (endpoint: Endpoint, request: RemotingCommand.RemotingCommand, response: RemotingCommand.RemotingCommand) =>
     hasAfter ? RpcHook.runAfterResponse(hooks, endpoint.key, request, response) : Effect.succeed(response)
 
   const tooMany = (address: string, requestCode: number, kind: "invoke" | "oneway", timeoutMillis: number) => () =>
@@ -80,64 +80,95 @@ export const make = (options: PolicyOptions): Policy => {
       timeoutMillis
     })
 
-  /** A channel a call saw closed is never handed out again (if it is still the current one). */
-  const evictIfClosed = (lease: Lease) => (error: { readonly _tag: string }) =>
-    Effect.sync(() => {
-      if (error._tag === "ChannelClosed") pool.evict(lease)
-    })
+  /**
+   * What one exchange means for the pool: a channel the call saw closed is never handed out again
+   * (if it is still the current one); a channel that answered GO_AWAY takes no new calls.
+   */
+  const settle = (lease: Lease, exit: Exit.Exit<RemotingCommand.RemotingCommand | void, unknown>): void => {
+    if (exit._tag === "Success") {
+      if (exit.value !== undefined && exit.value.code === ResponseCode.GO_AWAY) pool.retire(lease)
+    } else if (Option.exists(Cause.findErrorOption(exit.cause), (e) => (e as { _tag?: unknown })._tag === "ChannelClosed")) {
+      pool.evict(lease)
+    }
+  }
 
   /**
-   * One request on the current channel to `endpoint`: before-hooks (unless `hooked`: a retry sends
-   * what the hooks made the first time), then the request under the call's deadline. A GO_AWAY
-   * answer retires the channel; it is returned as it is, for the caller to decide.
+   * The request on a leased channel under the call's deadline, before-hooks first unless `hooked`
+   * (a retry sends what the hooks made the first time); `sent.request` becomes what was sent.
    */
-  const exchange = (
-    endpoint: Endpoint,
-    request: RemotingCommand.RemotingCommand,
-    hooked: boolean,
-    deadline: number,
-    waitCap: number
-  ) =>
-    pool.withChannel(endpoint, request.code, deadline, waitCap, (lease) => {
-      const send = (prepared: RemotingCommand.RemotingCommand) =>
-        lease.channel.sendWaitResponse(prepared, deadline - now()).pipe(
-          Effect.tapError(evictIfClosed(lease)),
-          Effect.map((response): Exchanged => {
-            if (response.code === ResponseCode.GO_AWAY) pool.retire(lease)
-            return { request: prepared, response }
-          })
-        )
-      return hooked || !hasBefore ? send(request) : Effect.flatMap(before(endpoint.key, request), send)
+  const sendOn = (lease: Lease, endpoint: Endpoint, sent: Sent, hooked: boolean, deadline: number) => {
+    if (hooked || !hasBefore) return lease.channel.sendWaitResponse(sent.request, deadline - now())
+    return Effect.flatMap(before(endpoint.key, sent.request), (prepared) => {
+      sent.request = prepared
+      return lease.channel.sendWaitResponse(prepared, deadline - now())
     })
+  }
 
-  const isGoAway = (exchanged: Exchanged) => exchanged.response.code === ResponseCode.GO_AWAY
+  /** {@link sendOn} on the current channel to `endpoint` (connecting first if needed), then {@link settle}. */
+  const exchange = (endpoint: Endpoint, sent: Sent, hooked: boolean, deadline: number, waitCap: number) =>
+    pool.withChannel(endpoint, sent.request.code, deadline, waitCap, (lease) =>
+      Effect.onExit(sendOn(lease, endpoint, sent, hooked, deadline), (exit) => {
+        settle(lease, exit)
+        return Effect.void
+      }))
+
+  const isGoAway = (response: RemotingCommand.RemotingCommand) => response.code === ResponseCode.GO_AWAY
 
   // GO_AWAY: the peer did not process the request. Reconnect (the pool opens a new channel, whose
   // opaques start elsewhere) and send it once more with what is left of the budget.
+  const afterFirst = (endpoint: Endpoint, sent: Sent, deadline: number) =>
+  (response: RemotingCommand.RemotingCommand): Effect.Effect<RemotingCommand.RemotingCommand, RemotingClientError> => {
+    if (!isGoAway(response)) return after(endpoint, sent.request, response)
+    const goAway = (retried: boolean) => new GoAway({ address: endpoint.key, requestCode: sent.request.code, retried })
+    if (!reconnectOnGoAway) return Effect.fail(goAway(false))
+    return Effect.flatMap(
+      exchange(endpoint, sent, true, deadline, Infinity),
+      (second): Effect.Effect<RemotingCommand.RemotingCommand, RemotingClientError> =>
+        isGoAway(second) ? Effect.fail(goAway(true)) : after(endpoint, sent.request, second)
+    )
+  }
+
+  // The uncontended call takes its permit and its channel synchronously, in one uninterruptible
+  // region, and gives both back in one place; any other call waits for them (Permits.with,
+  // ChannelPool.withChannel). Both run the same sendOn, settle and afterFirst. Measured as CPU per
+  // invoke over a fake channel that answers at once (the client layer alone; medians of 9
+  // interleaved rounds on a busy 2-vCPU machine): the general acquisition for every call cost
+  // about 1.7 µs (some 40 %) more than this; with this one the layer costs what the hand-inlined
+  // fast path it replaced did (4.63 µs against 4.62 µs).
   const invoke = (
     endpoint: Endpoint,
     request: RemotingCommand.RemotingCommand,
     timeout: number
-  ): Effect.Effect<RemotingCommand.RemotingCommand, RemotingClientError> => {
-    const deadline = now() + timeout
-    const goAway = (retried: boolean) => new GoAway({ address: endpoint.key, requestCode: request.code, retried })
-    return invokePermits.with(
-      timeout,
-      tooMany(endpoint.key, request.code, "invoke", timeout),
-      Effect.flatMap(
-        exchange(endpoint, request, false, deadline, Infinity),
-        (first): Effect.Effect<RemotingCommand.RemotingCommand, RemotingClientError> => {
-          if (!isGoAway(first)) return after(endpoint, first)
-          if (!reconnectOnGoAway) return Effect.fail(goAway(false))
-          return Effect.flatMap(
-            exchange(endpoint, first.request, true, deadline, Infinity),
-            (second): Effect.Effect<RemotingCommand.RemotingCommand, RemotingClientError> =>
-              isGoAway(second) ? Effect.fail(goAway(true)) : after(endpoint, second)
-          )
-        }
+  ): Effect.Effect<RemotingCommand.RemotingCommand, RemotingClientError> =>
+    Effect.uninterruptibleMask((restore) => {
+      const deadline = now() + timeout
+      const sent: Sent = { request }
+      const finish = afterFirst(endpoint, sent, deadline)
+      let lease: Lease | undefined
+      if (invokePermits.tryTake()) {
+        lease = pool.tryLease(endpoint.key)
+        if (lease === undefined) invokePermits.release()
+      }
+      if (lease === undefined) {
+        return restore(invokePermits.with(
+          timeout,
+          tooMany(endpoint.key, request.code, "invoke", timeout),
+          Effect.flatMap(exchange(endpoint, sent, false, deadline, Infinity), finish)
+        ))
+      }
+      const leased = lease
+      return restore(sendOn(leased, endpoint, sent, false, deadline)).pipe(
+        Effect.onExit((exit) => {
+          settle(leased, exit)
+          return pool.release(leased)
+        }),
+        Effect.flatMap((response) => restore(finish(response))),
+        Effect.onExit(() => {
+          invokePermits.release()
+          return Effect.void
+        })
       )
-    )
-  }
+    })
 
   // Only connect errors fail over: once a request was sent it is not sent again elsewhere.
   const invokeNameServer = (
@@ -148,36 +179,34 @@ export const make = (options: PolicyOptions): Policy => {
   ) => {
     const deadline = now() + timeout
     const errors: Array<ConnectError | ConnectBackoff> = []
-    const step = (
-      prepared: RemotingCommand.RemotingCommand | undefined
-    ): Effect.Effect<RemotingCommand.RemotingCommand, RemotingClientError> => {
+    const sent: Sent = { request }
+    const step = (hooked: boolean): Effect.Effect<RemotingCommand.RemotingCommand, RemotingClientError> => {
       const turn = walk.next(now())
       if (turn === undefined) return Effect.fail(new NameServerUnavailable({ requestCode: request.code, errors }))
-      return exchange(turn.endpoint, prepared ?? request, prepared !== undefined, deadline, turn.waitCap).pipe(
+      return exchange(turn.endpoint, sent, hooked, deadline, turn.waitCap).pipe(
         Effect.matchEffect({
           onFailure: (error): Effect.Effect<RemotingCommand.RemotingCommand, RemotingClientError> => {
             if (error._tag !== "ConnectError" && error._tag !== "ConnectBackoff") return Effect.fail(error)
             errors.push(error)
             walk.failed(turn)
-            return step(prepared)
+            return step(hooked)
           },
-          onSuccess: (exchanged) => {
-            if (!isGoAway(exchanged)) {
+          onSuccess: (response) => {
+            if (!isGoAway(response)) {
               walk.answered(turn)
-              return after(turn.endpoint, exchanged)
+              return after(turn.endpoint, sent.request, response)
             }
-            if (!reconnectOnGoAway || prepared !== undefined) {
+            if (!reconnectOnGoAway || hooked) {
               walk.answered(turn)
-              const retried = prepared !== undefined
-              return Effect.fail(new GoAway({ address: turn.endpoint.key, requestCode: request.code, retried }))
+              return Effect.fail(new GoAway({ address: turn.endpoint.key, requestCode: request.code, retried: hooked }))
             }
             walk.goAway(turn)
-            return step(exchanged.request)
+            return step(true)
           }
         })
       )
     }
-    return invokePermits.with(timeout, tooMany(chosen, request.code, "invoke", timeout), Effect.suspend(() => step(undefined)))
+    return invokePermits.with(timeout, tooMany(chosen, request.code, "invoke", timeout), Effect.suspend(() => step(false)))
   }
 
   // A response keeps its opaque and runs no hooks (it answers the peer's request); anything else is
@@ -198,7 +227,10 @@ export const make = (options: PolicyOptions): Policy => {
       pool.withChannel(endpoint, command.code, deadline, Infinity, (lease) =>
         (runHooks ? before(endpoint.key, command) : Effect.succeed(command)).pipe(
           Effect.flatMap((prepared) =>
-            write(lease.channel, prepared).pipe(Effect.tapError(evictIfClosed(lease)))
+            Effect.onExit(write(lease.channel, prepared), (exit) => {
+              settle(lease, exit)
+              return Effect.void
+            })
           )
         ))
     )

@@ -13,13 +13,13 @@
  * (its assignment after the rebalance); messages consumed twice are at most the uncommitted window
  * of b, whose bound follows from the consumer's settings (see UNCOMMITTED_PER_QUEUE).
  */
-import { Admin, Broker, Message, MessageQueue, NameServer, Offsets } from "@effect-rocketmq/client"
+import { Admin, Broker, Message, MessageQueue, Offsets } from "@effect-rocketmq/client"
 import type { Consumer } from "@effect-rocketmq/client"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Channel, RemotingClient, RemotingError } from "@effect-rocketmq/remoting"
 import { FaultProxy } from "@effect-rocketmq/testkit"
 import { Deferred, Effect, Fiber, Schedule } from "effect"
-import { chaosSkip, requireTwoBrokers, restoreCluster } from "./chaos.ts"
+import { chaosSkip, requireTwoBrokers, restoreCluster, routedOnEveryBroker } from "./chaos.ts"
 import { startConsumer } from "./consumers.ts"
 import { cluster, poll, runId, skipReason } from "./support.ts"
 
@@ -68,9 +68,7 @@ describe.skipIf(skip !== undefined)(`a consumer group while one member is black-
         yield* Admin.createSubscriptionGroup(broker.address, group)
       }
       const totalQueues = QUEUES_PER_BROKER * real!.brokers.length
-      const route = yield* poll(20, Effect.result(NameServer.getRouteInfoByTopic(topic)), (r) =>
-        r._tag === "Success" && r.success.queueDatas.length === real!.brokers.length)
-      assert.isTrue(route._tag === "Success" && route.success.queueDatas.length === real!.brokers.length, `${topic} routed on every broker within 20 s`)
+      yield* routedOnEveryBroker(real!, topic)
 
       // b reaches every broker through its own proxy.
       const proxies = new Map<string, FaultProxy.FaultProxyShape>()
@@ -91,7 +89,7 @@ describe.skipIf(skip !== undefined)(`a consumer group while one member is black-
       // b is one fiber: interrupting it closes its consumer and its client instance.
       const bStarted = yield* Deferred.make<{ readonly assignment: Effect.Effect<ReadonlyArray<MessageQueue.MessageQueue>> }>()
       const b = yield* Effect.forkChild(Effect.scoped(Effect.gen(function*() {
-        const member = yield* startConsumer(real!, `b${id}`, options, { channelFactory: viaProxy })
+        const member = yield* startConsumer(real!, `b${id}`, options, { remoting: { channelFactory: viaProxy } })
         yield* Deferred.succeed(bStarted, member.consumer)
         yield* member.consumer.run(handler("b"))
       })))

@@ -3,11 +3,11 @@
  * harness scripts as Effects that fail the test when they fail, and reading back everything a
  * topic holds on every broker.
  */
-import { Admin, Broker, Offsets, type StoredMessage } from "@effect-rocketmq/client"
+import { Admin, Broker, NameServer, Offsets, type StoredMessage } from "@effect-rocketmq/client"
 import { assert } from "@effect/vitest"
 import type { RemotingClient } from "@effect-rocketmq/remoting"
 import { Effect } from "effect"
-import { harnessCheck, type HarnessScript, type RocketMQCluster, runId, runScript } from "./support.ts"
+import { harnessCheck, type HarnessScript, poll, type RocketMQCluster, runId, runScript } from "./support.ts"
 
 const required = process.env.ROCKETMQ_IT !== undefined && process.env.ROCKETMQ_IT !== "" && process.env.ROCKETMQ_IT !== "0"
 
@@ -60,6 +60,17 @@ export const restoreCluster = (real: RocketMQCluster) =>
 export const createTopicEverywhere = (real: RocketMQCluster, topic: string) =>
   Effect.forEach(real.brokers, (broker) => Admin.createTopic(broker.address, topic, { queueNums: 4, timeoutMillis: 10_000 }), {
     discard: true
+  })
+
+/** Waits (at most 20 s: registration can lag) until the name server routes `topic` to every broker. */
+export const routedOnEveryBroker = (real: RocketMQCluster, topic: string) =>
+  Effect.gen(function*() {
+    const route = yield* poll(20, Effect.result(NameServer.getRouteInfoByTopic(topic)), (r) =>
+      r._tag === "Success" && r.success.queueDatas.length === real.brokers.length)
+    assert.isTrue(
+      route._tag === "Success" && route.success.queueDatas.length === real.brokers.length,
+      `${topic} routed to all ${real.brokers.length} brokers within 20 s`
+    )
   })
 
 /** Every message `topic` holds on every broker, read by pulling each queue from offset 0 to its end. */

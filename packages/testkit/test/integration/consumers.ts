@@ -10,19 +10,19 @@ import { Context, Effect, Exit, Layer, Schedule, Scope } from "effect"
 import { poll, type RocketMQCluster } from "./support.ts"
 
 /**
- * A consumer with its own client instance, closed on demand or with the test's scope; `remoting`
- * configures the instance's RemotingClient (e.g. a channel factory that goes through a FaultProxy).
+ * A consumer with its own client instance, closed on demand or with the test's scope; `instance`
+ * adds options of that instance (e.g. a channel factory that goes through a FaultProxy).
  */
 export const startConsumer = (
   real: RocketMQCluster,
   instanceName: string,
   options: Consumer.Options,
-  remoting?: ClientInstance.ClientInstanceOptions["remoting"]
+  instance?: Omit<ClientInstance.ClientInstanceOptions, "nameServerAddresses" | "instanceName">
 ) =>
   Effect.gen(function*() {
     const scope = yield* Scope.fork(yield* Effect.scope)
     const layer = Consumer.layer(options).pipe(
-      Layer.provideMerge(ClientInstance.layer({ nameServerAddresses: real.namesrvAddr, instanceName, remoting }))
+      Layer.provideMerge(ClientInstance.layer({ ...instance, nameServerAddresses: real.namesrvAddr, instanceName }))
     )
     const context = yield* Layer.build(layer).pipe(Scope.provide(scope))
     return {

@@ -11,6 +11,9 @@ export * as FakeBroker from "./FakeBroker.ts"
 export * as FaultProxy from "./FaultProxy.ts"
 
 /** @since 0.1.0 */
+export * as HostileFrame from "./HostileFrame.ts"
+
+/** @since 0.1.0 */
 export * as InMemoryRocketMQ from "./InMemoryRocketMQ.ts"
 
 /** @since 0.1.0 */

@@ -7,6 +7,7 @@ import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import * as FakeBroker from "../src/FakeBroker.ts"
 import * as FaultProxy from "../src/FaultProxy.ts"
+import * as HostileFrame from "../src/HostileFrame.ts"
 import * as RemotingTest from "../src/RemotingTest.ts"
 
 it.effect("README: a silent broker times the call out, and nothing is left pending", () =>
@@ -89,4 +90,18 @@ it.effect("README: a black-holed answer times the call out; the channel stays us
 
     yield* connection!.pass("downstream")
     expect((yield* channel.sendWaitResponse(RemotingCommand.make({ code: 10 }), 3000)).code).toBe(0)
+  }))
+
+it.effect("README: an oversized answer closes only its channel, with a typed error", () =>
+  Effect.gen(function*() {
+    const broker = yield* FakeBroker.make()
+    const proxy = yield* FaultProxy.make({
+      target: broker.address,
+      downstream: { rewrite: HostileFrame.rewrite("oversized", (_, context) => context.index === 1) }
+    })
+    const channel = yield* Channel.make({ host: proxy.host, port: proxy.port })
+    expect((yield* channel.sendWaitResponse(RemotingCommand.make({ code: 10 }), 3000)).code).toBe(0)
+    const second = yield* Effect.flip(channel.sendWaitResponse(RemotingCommand.make({ code: 10 }), 3000))
+    assert(second._tag === "ChannelClosed" && second.cause._tag === "FrameDecodeError")
+    expect(second.cause.reason).toBe("FrameTooLarge")
   }))

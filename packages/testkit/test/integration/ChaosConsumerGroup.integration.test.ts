@@ -19,7 +19,7 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Channel, RemotingClient, RemotingError } from "@effect-rocketmq/remoting"
 import { FaultProxy } from "@effect-rocketmq/testkit"
 import { Deferred, Effect, Fiber, Schedule } from "effect"
-import { chaosSkip, requireTwoBrokers, restoreCluster, routedOnEveryBroker } from "./chaos.ts"
+import { chaosSkip, countBy, requireTwoBrokers, restoreCluster, routedOnEveryBroker } from "./chaos.ts"
 import { startConsumer } from "./consumers.ts"
 import { cluster, poll, runId, skipReason } from "./support.ts"
 
@@ -143,8 +143,7 @@ describe.skipIf(skip !== undefined)(`a consumer group while one member is black-
       const sendSeconds = (Date.now() - t0) / 1000
       yield* poll(120, Effect.sync(() => new Set(consumed.map((c) => c.index)).size), (n) => n === MESSAGES)
 
-      const copies = new Map<number, number>()
-      for (const c of consumed) copies.set(c.index, (copies.get(c.index) ?? 0) + 1)
+      const copies = countBy(consumed, (c) => String(c.index))
       const lost = MESSAGES - copies.size
       const duplicated = Array.from(copies.values()).reduce((sum, n) => sum + n - 1, 0)
       // b's uncommitted window: what b consumed on its queues at or above the broker's offset.

@@ -8,15 +8,17 @@
  */
 import { ClientInstance, Message, Producer } from "@effect-rocketmq/client"
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Layer } from "effect"
+import { Effect, Exit, Fiber, Layer } from "effect"
 import {
   chaosSkip,
+  countBy,
   createTopicEverywhere,
   describeCounts,
   harness,
   readTopic,
   requireTwoBrokers,
-  restoreCluster
+  restoreCluster,
+  tagOf
 } from "./chaos.ts"
 import { cluster, poll, runId, skipReason } from "./support.ts"
 
@@ -40,19 +42,6 @@ interface Outcome {
   readonly brokerName: string | undefined
   readonly msgId: string | undefined
   readonly error: string | undefined
-}
-
-const countBy = <A>(items: ReadonlyArray<A>, key: (a: A) => string): Map<string, number> => {
-  const out = new Map<string, number>()
-  for (const item of items) out.set(key(item), (out.get(key(item)) ?? 0) + 1)
-  return out
-}
-
-const tagOf = (cause: Cause.Cause<unknown>): string => {
-  const error = Cause.findErrorOption(cause)
-  return error._tag === "Some" && typeof error.value === "object" && error.value !== null && "_tag" in error.value
-    ? String(error.value._tag)
-    : `defect: ${Cause.pretty(cause).slice(0, 300)}`
 }
 
 describe.skipIf(skip !== undefined)(`a producer while broker-a dies and comes back${skip !== undefined ? ` (skipped: ${skip})` : ""}`, () => {

@@ -12,8 +12,18 @@ import { ClientInstance, Message, Producer } from "@effect-rocketmq/client"
 import type { Consumer } from "@effect-rocketmq/client"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { RemotingClient } from "@effect-rocketmq/remoting"
-import { Cause, Context, type Duration, Effect, Exit, Fiber, Layer } from "effect"
-import { chaosSkip, createTopicEverywhere, describeCounts, harness, requireTwoBrokers, restoreCluster, routedOnEveryBroker } from "./chaos.ts"
+import { Context, type Duration, Effect, Exit, Fiber, Layer } from "effect"
+import {
+  chaosSkip,
+  countBy,
+  createTopicEverywhere,
+  describeCounts,
+  harness,
+  requireTwoBrokers,
+  restoreCluster,
+  routedOnEveryBroker,
+  tagOf
+} from "./chaos.ts"
 import { startConsumer } from "./consumers.ts"
 import { cluster, poll, runId, skipReason } from "./support.ts"
 
@@ -31,13 +41,6 @@ interface Sent {
   readonly at: number
   readonly brokerName: string | undefined
   readonly error: string | undefined
-}
-
-const tagOf = (cause: Cause.Cause<unknown>): string => {
-  const error = Cause.findErrorOption(cause)
-  return error._tag === "Some" && typeof error.value === "object" && error.value !== null && "_tag" in error.value
-    ? String(error.value._tag)
-    : `defect: ${Cause.pretty(cause).slice(0, 300)}`
 }
 
 describe.skipIf(skip !== undefined)(`a producer and a consumer while the name server restarts${skip !== undefined ? ` (skipped: ${skip})` : ""}`, () => {
@@ -109,16 +112,13 @@ describe.skipIf(skip !== undefined)(`a producer and a consumer while the name se
 
       const acked = sent.filter((s) => s.error === undefined)
       yield* poll(120, Effect.sync(() => new Set(consumed.map((c) => c.body))), (bodies) => acked.every((s) => bodies.has(s.body)))
-      const copies = new Map<string, number>()
-      for (const c of consumed) copies.set(c.body, (copies.get(c.body) ?? 0) + 1)
+      const copies = countBy(consumed, (c) => c.body)
       const lost = acked.filter((s) => !copies.has(s.body)).length
       const duplicated = Array.from(copies.values()).reduce((sum, n) => sum + n - 1, 0)
-      const failures = new Map<string, number>()
-      for (const s of sent) if (s.error !== undefined) failures.set(s.error, (failures.get(s.error) ?? 0) + 1)
+      const failures = countBy(sent.filter((s) => s.error !== undefined), (s) => s.error!)
       const down = (at: number) => at > timeline.killedAt && at < timeline.startingAt
       const sentWhileDown = sent.filter((s) => down(s.at))
-      const byBroker = new Map<string, number>()
-      for (const s of sentWhileDown) if (s.brokerName !== undefined) byBroker.set(s.brokerName, (byBroker.get(s.brokerName) ?? 0) + 1)
+      const byBroker = countBy(sentWhileDown.filter((s) => s.brokerName !== undefined), (s) => s.brokerName!)
       const consumedWhileDown = consumed.filter((c) => down(c.at) && c.body.startsWith(`${topic}:`)).length
       const newConsumed = consumed.filter((c) => c.body.startsWith(`${newTopic}:`)).map((c) => c.at)
       const firstNewConsumed = newConsumed.length === 0 ? Number.NaN : Math.min(...newConsumed) - timeline.createdAt

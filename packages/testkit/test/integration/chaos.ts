@@ -6,7 +6,7 @@
 import { Admin, Broker, NameServer, Offsets, type StoredMessage } from "@effect-rocketmq/client"
 import { assert } from "@effect/vitest"
 import type { RemotingClient } from "@effect-rocketmq/remoting"
-import { Effect } from "effect"
+import { Cause, Effect } from "effect"
 import { harnessCheck, type HarnessScript, poll, type RocketMQCluster, runId, runScript } from "./support.ts"
 
 const required = process.env.ROCKETMQ_IT !== undefined && process.env.ROCKETMQ_IT !== "" && process.env.ROCKETMQ_IT !== "0"
@@ -98,6 +98,21 @@ export const readTopic = (
     return out
   })
 
+/** How many items have each key. */
+export const countBy = <A>(items: ReadonlyArray<A>, key: (a: A) => string): Map<string, number> => {
+  const out = new Map<string, number>()
+  for (const item of items) out.set(key(item), (out.get(key(item)) ?? 0) + 1)
+  return out
+}
+
 /** `counts` as "a 3, b 1". */
 export const describeCounts = (counts: ReadonlyMap<string, number>) =>
   counts.size === 0 ? "none" : Array.from(counts).map(([key, n]) => `${key} ${n}`).join(", ")
+
+/** The tag of a typed failure, or `defect: …` (which every suite asserts never happens). */
+export const tagOf = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.findErrorOption(cause)
+  return error._tag === "Some" && typeof error.value === "object" && error.value !== null && "_tag" in error.value
+    ? String(error.value._tag)
+    : `defect: ${Cause.pretty(cause).slice(0, 300)}`
+}

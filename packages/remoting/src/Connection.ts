@@ -224,6 +224,11 @@ export const make = (options: ConnectionOptions): Effect.Effect<ConnectionShape,
     const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
     const timeout = Duration.fromInputUnsafe(options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT)
     let raw: Net.Socket | undefined
+    const tlsOn = options.tls !== undefined && options.tls !== false
+    // With TLS: whether the TCP connect completed. A failure after it and before the handshake
+    // completed is the handshake's (a certificate problem, or a peer that does not speak TLS).
+    let tcpConnected = false
+    let handshakeDone = false
     // The finalizer first, then an interruptible connect (acquireRelease would make the connect
     // uninterruptible, and a connect that never completes would outlive its timeout).
     const open = Effect.flatMap(
@@ -231,14 +236,16 @@ export const make = (options: ConnectionOptions): Effect.Effect<ConnectionShape,
       () =>
         Effect.callback<Net.Socket, Socket.SocketError>((resume) => {
           const tls = options.tls
-          const conn = tls === undefined || tls === false
+          const conn = !tlsOn
             ? Net.createConnection({ host, port, noDelay: true, highWaterMark } as Net.NetConnectOpts)
             : Tls.connect({ ...(tls === true ? {} : tls), host, port, highWaterMark } as Tls.ConnectionOptions).setNoDelay(true)
           raw = conn
           // A permanent listener: an 'error' event without one would crash the process.
           conn.on("error", () => {})
-          const connectedEvent = tls === undefined || tls === false ? "connect" : "secureConnect"
+          if (tlsOn) conn.once("connect", () => (tcpConnected = true))
+          const connectedEvent = tlsOn ? "secureConnect" : "connect"
           const onConnect = () => {
+            handshakeDone = true
             conn.off("error", onError)
             resume(Effect.succeed(conn))
           }
@@ -273,7 +280,7 @@ export const make = (options: ConnectionOptions): Effect.Effect<ConnectionShape,
         return Effect.fail(
           new ConnectError({
             address,
-            reason: code === "ECONNREFUSED" ? "Refused" : "Failed",
+            reason: code === "ECONNREFUSED" ? "Refused" : tlsOn && tcpConnected && !handshakeDone ? "Tls" : "Failed",
             detail: code
           })
         )

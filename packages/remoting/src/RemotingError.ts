@@ -22,6 +22,7 @@
  * @since 0.1.0
  */
 import { Cause, Schema } from "effect"
+import * as TlsProblem from "./internal/tlsProblem.ts"
 
 /**
  * What every error of this package (and of `@effect-rocketmq/client`) tells about the request that
@@ -277,13 +278,19 @@ export type CloseReason = ClosedByPeer | ConnectionReset | FrameDecodeError | Cl
  * A connection could not be opened. Nothing was sent. Retryable — later or elsewhere — except with
  * reason `NoAddress` (no address configured: trying again cannot help).
  *
+ * Reason `Tls`: the TCP connection opened but the TLS handshake failed; `detail` is Node's code
+ * (`UNABLE_TO_VERIFY_LEAF_SIGNATURE`, `CERT_HAS_EXPIRED`, `ERR_TLS_CERT_ALTNAME_INVALID`, …, or
+ * `ECONNRESET` when the peer hung up during the handshake: a plaintext port) and the message says
+ * in words what is wrong with the certificate or the port. Still retryable: another address may
+ * present a valid certificate.
+ *
  * @since 0.1.0
  * @category errors
  */
 export class ConnectError extends Schema.TaggedError<ConnectError>()("ConnectError", {
   /** `host:port`, or `""` when no address was configured. */
   address: Schema.String,
-  reason: Schema.Literals(["NoAddress", "Timeout", "Refused", "Failed"]),
+  reason: Schema.Literals(["NoAddress", "Timeout", "Refused", "Failed", "Tls"]),
   detail: Schema.String
 }) {
   /** True, except for `NoAddress`. */
@@ -307,9 +314,21 @@ export class ConnectError extends Schema.TaggedError<ConnectError>()("ConnectErr
           "running and listening on that port."
       case "Failed":
         return `Cannot connect to ${this.address}: ${this.detail}.`
+      case "Tls":
+        return `Cannot connect to ${this.address} over TLS: ${TlsProblem.describe(this.detail)}`
     }
   }
 }
+
+/**
+ * Whether `error` is (or, for a {@link ConnectBackoff}, was last) a failed TLS handshake: the
+ * address is right and the peer is up, so advice about addresses and running servers is wrong.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isTlsFailure = (error: ConnectError | ConnectBackoff): boolean =>
+  (error._tag === "ConnectError" ? error : error.lastError).reason === "Tls"
 
 /**
  * Why a request could not be handed to the socket.
@@ -501,7 +520,10 @@ export class ConnectBackoff extends Schema.TaggedError<ConnectBackoff>()("Connec
 }) {
   override get message(): string {
     return `Not connecting to ${this.address} for another ${this.retryInMillis} ms: the last ${this.failures} ` +
-      `attempt(s) failed (${this.lastError.message}) Check that the peer is running; the client retries on its own.`
+      `attempt(s) failed (${this.lastError.message}) ` +
+      (this.lastError.reason === "Tls"
+        ? "The client retries on its own, but the TLS problem above will not go away by itself."
+        : "Check that the peer is running; the client retries on its own.")
   }
   /** True: after `retryInMillis`, or at another address. */
   get isRetryable(): boolean {
@@ -526,8 +548,12 @@ export class NameServerUnavailable extends Schema.TaggedError<NameServerUnavaila
 }) {
   override get message(): string {
     const tried = this.errors.map((error) => error.message).join(" | ")
-    return `Request code=${this.requestCode} was not sent: no name server could be reached (${tried}). Check ` +
-      "ROCKETMQ_NAMESRV_ADDR and that the name servers are running."
+    // Name servers that failed the TLS handshake are up and at the right address: say so.
+    return this.errors.length > 0 && this.errors.every(isTlsFailure)
+      ? `Request code=${this.requestCode} was not sent: no name server accepted a TLS connection (${tried}). ` +
+        "Fix the TLS settings as said above."
+      : `Request code=${this.requestCode} was not sent: no name server could be reached (${tried}). Check ` +
+        "ROCKETMQ_NAMESRV_ADDR and that the name servers are running."
   }
   /** True: a name server may be back later. */
   get isRetryable(): boolean {

@@ -43,3 +43,44 @@ export const selfSigned: Effect.Effect<SelfSigned, Error, import("effect").Scope
     })
   )
 )
+
+/** The PEM files `scripts/rocketmq/tls-certs` makes (see its header). */
+export interface TestPki {
+  readonly ca: string
+  readonly otherCa: string
+  /** Signed by `ca`, for IP 127.0.0.1 only. */
+  readonly cert: string
+  readonly key: string
+  /** Signed by `ca`, valid only in January 2020. */
+  readonly expiredCert: string
+  readonly expiredKey: string
+}
+
+const script = Path.resolve(Path.dirname(new URL(import.meta.url).pathname), "../../../../scripts/rocketmq/tls-certs")
+
+/** A CA and certificates signed by it, made by the repository's `tls-certs` script in a temporary directory. */
+export const testPki: Effect.Effect<TestPki, Error, import("effect").Scope.Scope> = Effect.acquireRelease(
+  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "rmq-pki-"))),
+  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+).pipe(
+  Effect.flatMap((dir) =>
+    Effect.callback<TestPki, Error>((resume) => {
+      execFile(script, [dir], { timeout: 60_000 }, (error, _stdout, stderr) => {
+        if (error !== null) return resume(Effect.fail(new Error(`tls-certs failed: ${error.message} ${stderr}`)))
+        const read = (name: string) => Fs.readFileSync(Path.join(dir, name), "utf8")
+        try {
+          resume(Effect.succeed({
+            ca: read("ca.crt"),
+            otherCa: read("other-ca.crt"),
+            cert: read("server.crt"),
+            key: read("server.key"),
+            expiredCert: read("expired.crt"),
+            expiredKey: read("expired.key")
+          }))
+        } catch (cause) {
+          resume(Effect.fail(new Error(`cannot read the generated certificates: ${String(cause)}`)))
+        }
+      })
+    })
+  )
+)

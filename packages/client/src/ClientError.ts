@@ -28,7 +28,30 @@ const where = (address: string): string => (address === "" ? "the name server" :
 const withRemark = (remark: string | undefined): string =>
   remark === undefined || remark.trim() === "" ? "" : `: ${JSON.stringify(remark.trim())}`
 
-const advice = (responseCode: number): string => {
+/**
+ * NO_PERMISSION (16) comes from the topic's perm bits or, on a broker with authentication or
+ * authorization on, from the auth pipeline, whose remarks name the problem: say it in words.
+ */
+const noPermissionAdvice = (remark: string | undefined): string => {
+  const text = remark ?? ""
+  if (text.includes("check signature failed")) {
+    return "The request's signature does not match: the secret key is not the password of the access key's user."
+  }
+  if (/username cannot be null/.test(text)) {
+    return "The broker requires authentication and the request was not signed: give the client credentials " +
+      "(the AclSigner hook, ROCKETMQ_ACCESS_KEY / ROCKETMQ_SECRET_KEY)."
+  }
+  if (/User:.* (is )?not found/.test(text)) {
+    return "The broker knows no user with this access key: create the user (AuthAdmin.createUser) or fix the access key."
+  }
+  if (/is disabled/.test(text)) return "The access key's user is disabled on the broker."
+  if (text.includes("has no permission to access")) {
+    return "The user's ACL does not allow this action on this resource: add an entry for it (AuthAdmin.createAcl)."
+  }
+  return "Check the topic's permissions (perm) and the ACL credentials."
+}
+
+const advice = (responseCode: number, remark?: string | undefined): string => {
   switch (responseCode) {
     case ResponseCode.SYSTEM_BUSY:
     case ResponseCode.FLOW_CONTROL:
@@ -42,7 +65,7 @@ const advice = (responseCode: number): string => {
     case ResponseCode.SERVICE_NOT_AVAILABLE:
       return "The broker cannot serve it now: it may be a slave, shutting down, or its disk may be more than 90% full."
     case ResponseCode.NO_PERMISSION:
-      return "Check the topic's permissions (perm) and the ACL credentials."
+      return noPermissionAdvice(remark)
     case ResponseCode.MESSAGE_ILLEGAL:
       return "Check the topic name, the body size (at most 4 MiB by default) and the properties."
     case ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST:
@@ -109,7 +132,7 @@ export class RemoteError extends Schema.TaggedError<RemoteError>()("RemoteError"
 }) {
   override get message(): string {
     return `${this.requestName} (code ${this.requestCode}) to ${where(this.address)} failed with ` +
-      `${this.responseName} (${this.responseCode})${withRemark(this.remark)}. ${advice(this.responseCode)}`
+      `${this.responseName} (${this.responseCode})${withRemark(this.remark)}. ${advice(this.responseCode, this.remark)}`
   }
 
   /** Whether the same request may succeed if sent again, later or to another broker ({@link isRetryableResponseCode}). */

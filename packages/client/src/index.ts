@@ -11,6 +11,9 @@ export * as Admin from "./Admin.ts"
 export * as Allocation from "./Allocation.ts"
 
 /** @since 0.1.0 */
+export * as AuthAdmin from "./AuthAdmin.ts"
+
+/** @since 0.1.0 */
 export * as Broker from "./Broker.ts"
 
 /** @since 0.1.0 */

@@ -1,5 +1,15 @@
 /**
- * ACL 1.0 request signing, as Java's `AclClientRPCHook`, packaged as an {@link RpcHook}.
+ * Request signing, as Java's `AclClientRPCHook`, packaged as an {@link RpcHook}.
+ *
+ * Which brokers check it:
+ *
+ * - 5.x with the 5.3 authentication model (`authenticationEnabled=true`, users created with the
+ *   AUTH_* admin codes, see the client's `AuthAdmin`): the access key is the user's name and the
+ *   secret key its password. Checked against a real 5.3.3 broker with authentication and
+ *   authorization on (the testkit's `Auth.integration.test.ts`).
+ * - 4.x with the plain ACL (`aclEnable=true` and `plain_acl.yml`): the same signature, keyed by
+ *   the file's access and secret keys. A 5.3 broker accepts `aclEnable` and ignores it (nothing
+ *   reads it any more; `migrateAuthFromV1Enabled` imports `plain_acl.yml` users into the 5.3 model).
  *
  * Signing a request (also in `docs/protocol-notes.md`):
  *
@@ -14,8 +24,7 @@
  * whatever the registration order. The secret key (and security token) are `Redacted`: they never
  * appear in logs or error messages, and the secret key is never sent.
  *
- * Not covered: ACL 2.0 (5.x `DefaultAuthenticationContextBuilder` accepts ACL 1.0 signatures), and
- * the `_UNIQUE_KEY_QUERY` quirk of 4.9.x servers, which leave that key out of their check — pass it
+ * Not covered: the `_UNIQUE_KEY_QUERY` quirk of 4.9.x servers, which leave that key out of their check — pass it
  * in `excludeFromSignature` when talking to such a server.
  *
  * @since 0.1.0

@@ -125,6 +125,16 @@ export const NOTIFY_MIN_BROKER_ID_CHANGE = 905
 export const EXCHANGE_BROKER_HA_INFO = 906
 export const GET_BROKER_HA_STATUS = 907
 export const RESET_MASTER_FLUSH_OFFSET = 908
+export const AUTH_CREATE_USER = 3001
+export const AUTH_UPDATE_USER = 3002
+export const AUTH_DELETE_USER = 3003
+export const AUTH_GET_USER = 3004
+export const AUTH_LIST_USER = 3005
+export const AUTH_CREATE_ACL = 3006
+export const AUTH_UPDATE_ACL = 3007
+export const AUTH_DELETE_ACL = 3008
+export const AUTH_GET_ACL = 3009
+export const AUTH_LIST_ACL = 3010
 export const POP_MESSAGE = 200050
 export const ACK_MESSAGE = 200051
 export const PEEK_MESSAGE = 200052
@@ -253,6 +263,16 @@ const names: ReadonlyMap<number, string> = new Map([
   [906, "EXCHANGE_BROKER_HA_INFO"],
   [907, "GET_BROKER_HA_STATUS"],
   [908, "RESET_MASTER_FLUSH_OFFSET"],
+  [3001, "AUTH_CREATE_USER"],
+  [3002, "AUTH_UPDATE_USER"],
+  [3003, "AUTH_DELETE_USER"],
+  [3004, "AUTH_GET_USER"],
+  [3005, "AUTH_LIST_USER"],
+  [3006, "AUTH_CREATE_ACL"],
+  [3007, "AUTH_UPDATE_ACL"],
+  [3008, "AUTH_DELETE_ACL"],
+  [3009, "AUTH_GET_ACL"],
+  [3010, "AUTH_LIST_ACL"],
   [200050, "POP_MESSAGE"],
   [200051, "ACK_MESSAGE"],
   [200052, "PEEK_MESSAGE"],

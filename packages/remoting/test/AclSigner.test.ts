@@ -1,5 +1,5 @@
 /**
- * ACL 1.0 signing: the HMAC primitive against Java's test vector (V10 below), the two derived
+ * Request signing (AclClientRPCHook): the HMAC primitive against Java's test vector (V10 below), the two derived
  * examples, the signed-content rules, and the hook through a RemotingClient against a loopback peer
  * (signed last whatever the registration order).
  */

@@ -92,8 +92,18 @@ rmq_stray_pids() {
   done
 }
 
-# rmq_probe ARGS...: run probe.mjs
-rmq_probe() { "$RMQ_NODE" "$RMQ_DIR/probe.mjs" "$@"; }
+# rmq_tls_mode: the cluster's TLS mode (enforcing / permissive), written by up to run/tls.mode;
+# empty when TLS is off.
+rmq_tls_mode() { [[ -f "$RMQ_RUN/tls.mode" ]] && cat "$RMQ_RUN/tls.mode" || true; }
+
+# rmq_probe ARGS...: run probe.mjs (over TLS when the cluster enforces it)
+rmq_probe() {
+  if [[ "$(rmq_tls_mode)" == enforcing ]]; then
+    "$RMQ_NODE" "$RMQ_DIR/probe.mjs" "$@" --tls
+  else
+    "$RMQ_NODE" "$RMQ_DIR/probe.mjs" "$@"
+  fi
+}
 
 # rmq_registered: prints the brokers the name server lists, "<name>=<master address>" per line.
 # Fails when the name server does not answer 106 with code 0 (whatever header type it answers in).
@@ -152,6 +162,11 @@ rmq_start_jvm() {
   local name="$1" main="$2" cfile="$3"
   shift 3
   mkdir -p "$RMQ_RUN/$name/home" "$RMQ_RUN/$name/tmp" "$RMQ_RUN/rocketmq-home"
+  # TLS off: disabled (no self-signed certificate, no TLS sniffing). On: the mode up wrote, and
+  # the certificate settings in run/tls.properties (read by every JVM, servers and clients).
+  local mode tls=(-Dtls.server.mode=disabled)
+  mode="$(rmq_tls_mode)"
+  [[ -z "$mode" ]] || tls=("-Dtls.server.mode=$mode" "-Dtls.config.file=$RMQ_RUN/tls.properties")
   local common=(
     --add-opens=java.base/java.lang=ALL-UNNAMED
     --add-opens=java.base/java.nio=ALL-UNNAMED
@@ -159,7 +174,7 @@ rmq_start_jvm() {
     --add-exports=java.base/sun.nio.ch=ALL-UNNAMED
     --add-exports=java.base/jdk.internal.ref=ALL-UNNAMED
     -Djava.net.preferIPv4Stack=true
-    -Dtls.server.mode=disabled
+    "${tls[@]}"
     "-Duser.home=$RMQ_RUN/$name/home"
     "-Djava.io.tmpdir=$RMQ_RUN/$name/tmp"
     "-Drocketmq.harness.run=$RMQ_RUN"

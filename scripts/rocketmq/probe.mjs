@@ -16,21 +16,25 @@
 //   --expect-body S  exit 3 if the body text does not contain S
 //   --brokers        for a GET_BROKER_CLUSTER_INFO (106) answer: print only the registered
 //                    brokers, one "<brokerName>=<master address>" line each, sorted
+//   --tls            speak TLS (a server with tls.server.mode=enforcing); the certificate is not
+//                    checked (readiness only) unless --tls-ca is given
+//   --tls-ca FILE    speak TLS and verify the server's certificate against the PEM CA in FILE
 //
 // Output (stdout): a line "code=<n> remark=<JSON string|null> opaque=<n> flag=<n> serializeType=<JSON|ROCKETMQ>",
 // then "extFields=<json>" if present, then "body=<utf-8 text>" if present.
 // Exit codes: 0 ok, 2 usage, 3 expectation failed, 4 connect error / timeout / bad frame.
 
 import net from "node:net";
-import { writeFileSync } from "node:fs";
+import tls from "node:tls";
+import { readFileSync, writeFileSync } from "node:fs";
 
 const usage = () => {
-  process.stderr.write("usage: node probe.mjs HOST:PORT CODE [EXT_FIELDS_JSON] [--timeout MS] [--body TEXT] [--body-out FILE] [--frame-out FILE] [--quiet] [--expect-code N] [--expect-body S] [--brokers]\n");
+  process.stderr.write("usage: node probe.mjs HOST:PORT CODE [EXT_FIELDS_JSON] [--timeout MS] [--body TEXT] [--body-out FILE] [--frame-out FILE] [--quiet] [--expect-code N] [--expect-body S] [--brokers] [--tls] [--tls-ca FILE]\n");
   process.exit(2);
 };
 
 const positional = [];
-const opts = { timeout: 3000, body: null, bodyOut: null, frameOut: null, quiet: false, expectCode: null, expectBody: null, brokers: false };
+const opts = { timeout: 3000, body: null, bodyOut: null, frameOut: null, quiet: false, expectCode: null, expectBody: null, brokers: false, tls: false, tlsCa: null };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -42,6 +46,8 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === "--expect-code") opts.expectCode = Number(argv[++i]);
   else if (a === "--expect-body") opts.expectBody = argv[++i];
   else if (a === "--brokers") opts.brokers = true;
+  else if (a === "--tls") opts.tls = true;
+  else if (a === "--tls-ca") opts.tlsCa = argv[++i];
   else if (a.startsWith("--")) usage();
   else positional.push(a);
 }
@@ -83,7 +89,18 @@ headerBytes.copy(frame, 8);
 bodyBytes.copy(frame, 8 + headerBytes.length);
 
 // ---- send and read one response frame
-const socket = net.createConnection({ host, port });
+let socket;
+if (opts.tls || opts.tlsCa !== null) {
+  let ca;
+  try {
+    ca = opts.tlsCa === null ? undefined : readFileSync(opts.tlsCa);
+  } catch (e) {
+    fail(`cannot read --tls-ca ${opts.tlsCa}: ${e.message}`);
+  }
+  socket = tls.connect({ host, port, ca, rejectUnauthorized: ca !== undefined });
+} else {
+  socket = net.createConnection({ host, port });
+}
 socket.setNoDelay(true);
 const timer = setTimeout(() => {
   socket.destroy();
@@ -91,7 +108,7 @@ const timer = setTimeout(() => {
 }, opts.timeout);
 
 let buf = Buffer.alloc(0);
-socket.on("connect", () => socket.write(frame));
+socket.on(socket instanceof tls.TLSSocket ? "secureConnect" : "connect", () => socket.write(frame));
 socket.on("error", (e) => {
   clearTimeout(timer);
   fail(`${e.code ?? "error"}: ${e.message}`);

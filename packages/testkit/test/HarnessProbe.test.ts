@@ -7,10 +7,24 @@ import { RemotingCommand } from "@effect-rocketmq/remoting"
 import { FakeBroker } from "@effect-rocketmq/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { execFile } from "node:child_process"
+import { execFile, execFileSync } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 
 const probe = fileURLToPath(new URL("../../../scripts/rocketmq/probe.mjs", import.meta.url))
+const tlsCerts = fileURLToPath(new URL("../../../scripts/rocketmq/tls-certs", import.meta.url))
+
+/** A CA, a server certificate for 127.0.0.1 and an unrelated CA (scripts/rocketmq/tls-certs), removed with the scope. */
+const certificates = Effect.acquireRelease(
+  Effect.sync(() => {
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "rmq-probe-pki-"))
+    execFileSync(tlsCerts, [dir], { stdio: "ignore", timeout: 60_000 })
+    return dir
+  }),
+  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+)
 
 /** Runs the probe with the test's own Node; never fails (the exit code is in the result). */
 const runProbe = (args: ReadonlyArray<string>) =>
@@ -70,4 +84,21 @@ describe("the harness readiness probe", () => {
       expect(result.code).toBe(4)
       expect(result.stderr).toMatch(/bad frame length|unknown serializeType|bad header length/)
     }))
+
+  it.live("speaks TLS with --tls (readiness: no check) and --tls-ca (checked); plaintext against a TLS port and another CA exit 4", () =>
+    Effect.gen(function*() {
+      const dir = yield* certificates
+      const read = (name: string) => Fs.readFileSync(Path.join(dir, name), "utf8")
+      const broker = yield* FakeBroker.make({ scripts: { 106: answer106 }, tls: { key: read("server.key"), cert: read("server.crt") } })
+      const insecure = yield* runProbe([broker.address, "106", "--brokers", "--tls"])
+      expect([insecure.code, insecure.stdout]).toEqual([0, "broker-a=127.0.0.1:10911\nbroker-b=127.0.0.1:10921\n"])
+      const checked = yield* runProbe([broker.address, "106", "--brokers", "--tls-ca", Path.join(dir, "ca.crt")])
+      expect(checked.code).toBe(0)
+      const otherCa = yield* runProbe([broker.address, "106", "--tls-ca", Path.join(dir, "other-ca.crt")])
+      expect(otherCa.code).toBe(4)
+      expect(otherCa.stderr).toContain("UNABLE_TO_VERIFY_LEAF_SIGNATURE")
+      const plaintext = yield* runProbe([broker.address, "106", "--timeout", "5000"])
+      expect(plaintext.code).toBe(4)
+      expect(plaintext.stderr).toContain("connection closed before a complete response frame")
+    }), 60_000)
 })

@@ -37,8 +37,12 @@ describe.skipIf(reason !== undefined)(`the Producer with the Java client${reason
   it.live("what our producer sends — compressed bodies, a batch, properties, a delay, a transaction — Java's pull reads intact", () =>
     Effect.gen(function*() {
       const topic = `interop_producer_${runId()}`
+      // The transaction goes to a queue the producer picks: a topic of its own keeps it out of the
+      // queues whose exact contents are checked below.
+      const txTopic = `${topic}_tx`
       const { instance, producer: zlib } = yield* producer()
       yield* instance.provide(createTopic(real!.brokerAddr, topic))
+      yield* instance.provide(createTopic(real!.brokerAddr, txTopic))
       const queue = (queueId: number) => ({ queue: { topic, brokerName: "broker-a", queueId } })
       const sent: Array<{ readonly msgId: string; readonly body: Uint8Array; readonly properties: Record<string, string> }> = []
       // Queue 0: one body per compression type, and a plain one.
@@ -55,7 +59,7 @@ describe.skipIf(reason !== undefined)(`the Producer with the Java client${reason
       // Queue 2: a delayed message (level 1: 1 s).
       const delayed = yield* zlib.send(Message.make(topic, "delayed", { delayLevel: 1 }), queue(2))
       // A committed transaction (any queue).
-      const tx = yield* zlib.sendInTransaction(Message.make(topic, "transactional", { keys: "tx" }), () => Effect.succeed("COMMIT" as const))
+      const tx = yield* zlib.sendInTransaction(Message.make(txTopic, "transactional", { keys: "tx" }), () => Effect.succeed("COMMIT" as const))
 
       const q0 = yield* JavaClient.pull({ namesrvAddr, topic, queueId: 0, to: 4, waitMs: 15_000 })
       expect(q0.messages.map((m) => m.msgId)).toEqual(sent.map((s) => s.msgId))
@@ -69,7 +73,7 @@ describe.skipIf(reason !== undefined)(`the Producer with the Java client${reason
       const q2 = yield* JavaClient.pull({ namesrvAddr, topic, queueId: 2, to: 1, waitMs: 20_000 })
       assert.strictEqual(q2.messages[0]?.msgId, delayed.msgId)
       assert.isAtLeast(q2.messages[0]!.storeTimestamp - q2.messages[0]!.bornTimestamp, 1000)
-      const all = yield* JavaClient.pull({ namesrvAddr, topic, waitMs: 5_000 })
+      const all = yield* JavaClient.pull({ namesrvAddr, topic: txTopic, waitMs: 5_000 })
       const txMessage = all.messages.find((m) => m.msgId === tx.msgId)
       assert.strictEqual(txMessage && Buffer.from(txMessage.body!).toString(), "transactional")
     }), 240_000)
@@ -77,14 +81,18 @@ describe.skipIf(reason !== undefined)(`the Producer with the Java client${reason
   it.live("what Java's producer sends — a delay, a committed transaction, a batch, an LZ4 body — our pull decodes intact", () =>
     Effect.gen(function*() {
       const topic = `interop_java_producer_${runId()}`
+      // The transaction goes to a queue Java picks: a topic of its own keeps it out of the queues
+      // whose exact contents are checked below.
+      const txTopic = `${topic}_tx`
       const { instance } = yield* producer()
       yield* instance.provide(createTopic(real!.brokerAddr, topic))
+      yield* instance.provide(createTopic(real!.brokerAddr, txTopic))
       // A queue's messages from offset 0, pulled again (at most 30 s) until `done` holds.
-      const pullUntil = (queueId: number, done: (messages: ReadonlyArray<StoredMessage.StoredMessage>) => boolean) =>
+      const pullUntil = (queueId: number, done: (messages: ReadonlyArray<StoredMessage.StoredMessage>) => boolean, of = topic) =>
         poll(
           30,
           Effect.map(
-            instance.provide(Broker.pullMessage(real!.brokerAddr, { consumerGroup: `interop_${runId()}`, topic, queueId, queueOffset: 0n })),
+            instance.provide(Broker.pullMessage(real!.brokerAddr, { consumerGroup: `interop_${runId()}`, topic: of, queueId, queueOffset: 0n })),
             (r): ReadonlyArray<StoredMessage.StoredMessage> => (r._tag === "Found" ? r.messages : [])
           ),
           done
@@ -94,7 +102,7 @@ describe.skipIf(reason !== undefined)(`the Producer with the Java client${reason
       // (Java's batch ids are not compared: a 5.3.3 broker stores Java's batch id on every element.)
       yield* JavaClient.produce({ namesrvAddr, topic, queueId: 1, count: 4, batch: 4, bodies: ["java batch {i}"], properties: { n: "{i}" } })
       const lz4 = yield* JavaClient.produce({ namesrvAddr, topic, queueId: 2, bodySizes: [9000], compressType: "LZ4" })
-      const tx = yield* JavaClient.produce({ namesrvAddr, topic, bodies: ["java transactional"], transaction: "COMMIT" })
+      const tx = yield* JavaClient.produce({ namesrvAddr, topic: txTopic, bodies: ["java transactional"], transaction: "COMMIT" })
 
       const [d] = yield* pullAll(0, 1)
       assert.strictEqual(d && new TextDecoder().decode(d.body), "java delayed")
@@ -106,7 +114,7 @@ describe.skipIf(reason !== undefined)(`the Producer with the Java client${reason
       assert.deepStrictEqual(l!.body, JavaClient.generatedBody(0, 9000))
       assert.strictEqual(l!.msgId, lz4.sent[0]!.msgId)
       const isTx = (m: StoredMessage.StoredMessage) => new TextDecoder().decode(m.body) === "java transactional"
-      const t = yield* pullUntil(tx.sent[0]!.queueId ?? 0, (messages) => messages.some(isTx))
+      const t = yield* pullUntil(tx.sent[0]!.queueId ?? 0, (messages) => messages.some(isTx), txTopic)
       assert.strictEqual(t.find(isTx)?.msgId, tx.sent[0]!.msgId)
     }), 240_000)
 })

@@ -29,12 +29,13 @@ const skip = real === undefined
 const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.flip(effect)
 
 describe.skipIf(skip !== undefined)(`TLS against a real broker${skip !== undefined ? ` (skipped: ${skip})` : ""}`, () => {
-  const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "rmq-tls-pki-"))
+  let dir: string | undefined
   let pki: ReturnType<typeof OwnCluster.makeCertificates>
   let tls: OwnCluster.OwnCluster | undefined
 
   beforeAll(async () => {
     if (!openssl) throw new Error("ROCKETMQ_IT is set but openssl is not installed: the TLS suite needs it to make certificates")
+    dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "rmq-tls-pki-"))
     pki = OwnCluster.makeCertificates(dir)
     tls = await OwnCluster.start("tls", {
       ROCKETMQ_TLS: "enforcing",
@@ -46,7 +47,7 @@ describe.skipIf(skip !== undefined)(`TLS against a real broker${skip !== undefin
 
   afterAll(async () => {
     await tls?.stop()
-    Fs.rmSync(dir, { recursive: true, force: true })
+    if (dir !== undefined) Fs.rmSync(dir, { recursive: true, force: true })
   }, 120_000)
 
   const client = (channel: RemotingClient.RemotingClientOptions["channel"]) =>

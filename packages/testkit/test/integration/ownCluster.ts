@@ -61,8 +61,10 @@ const portFree = (port: number, host: string): Promise<boolean> =>
 /** A name server port and a broker port whose fast (port-2) and HA (port+1, 0.0.0.0) ports are free too. */
 const freePorts = async (): Promise<[number, number]> => {
   for (let attempt = 0; attempt < 50; attempt++) {
-    // Above the range the shared cluster's setup picks from (20000-40000).
-    const base = 40000 + Math.floor(Math.random() * 20000)
+    // Below Linux's ephemeral range (32768-60999), where an outgoing connection of any process can
+    // take a port between this check and the JVM's bind (seen: "Failed to bind to 127.0.0.1:48252"),
+    // and below the shared cluster's range (20000-40000); above the harness's defaults (9876, 10911).
+    const base = 11000 + Math.floor(Math.random() * 8000)
     const checks: Array<[number, string]> = [[base, "127.0.0.1"], [base + 10, "127.0.0.1"], [base + 8, "127.0.0.1"], [base + 11, "0.0.0.0"]]
     const free = await Promise.all(checks.map(([port, host]) => portFree(port, host)))
     if (free.every(Boolean)) return [base, base + 10]
@@ -86,6 +88,19 @@ const run = (script: string, env: NodeJS.ProcessEnv): Promise<{ code: number; st
  * in a fresh run dir under the OS temp dir. Fails with the end of `up`'s log when it does.
  */
 export const start = async (label: string, env: Readonly<Record<string, string>>): Promise<OwnCluster> => {
+  try {
+    return await startOnce(label, env)
+  } catch (error) {
+    // Another process took one of the free ports before the JVM bound it: once more, on others.
+    if (!(error instanceof PortTaken)) throw error
+    console.log(`[${label}] ${error.message}; starting again on other ports`)
+    return await startOnce(label, env)
+  }
+}
+
+class PortTaken extends Error {}
+
+const startOnce = async (label: string, env: Readonly<Record<string, string>>): Promise<OwnCluster> => {
   const [namesrvPort, brokerPort] = await freePorts()
   const runDir = Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), `rmq-${label}-`)), "run")
   const fullEnv: NodeJS.ProcessEnv = {
@@ -107,6 +122,9 @@ export const start = async (label: string, env: Readonly<Record<string, string>>
   }
   if (up.code !== 0) {
     await stop()
+    if (/Address already in use|port\(s\) already in use/.test(up.stderr)) {
+      throw new PortTaken(`scripts/rocketmq/up (${label}) found a port taken by another process`)
+    }
     throw new Error(`scripts/rocketmq/up (${label}) failed with exit ${up.code}:\n${up.stderr.split("\n").slice(-40).join("\n")}`)
   }
   console.log(`[${label}] own cluster: name server 127.0.0.1:${namesrvPort}, broker 127.0.0.1:${brokerPort}, up in ${startSeconds.toFixed(1)} s`)

@@ -19,7 +19,7 @@
  *   npm run bench:consumer          (run it under `flock /work/bench.lock` on a shared machine)
  */
 import { Admin, Broker, Message, NameServer } from "@effect-rocketmq/client"
-import { RemotingClient } from "@effect-rocketmq/remoting"
+import { RemotingClient, RemotingError } from "@effect-rocketmq/remoting"
 import { Effect, Schedule } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Net from "node:net"
@@ -99,8 +99,11 @@ const backlog = (namesrv: string, broker: string, topic: string) =>
     const body = new Uint8Array(BODY).fill(0x61)
     yield* Effect.forEach(
       Array.from({ length: MESSAGES }, (_, i) => i),
-      (i) => Broker.sendMessage(broker, Message.make(topic, body, { tags: "bench" }), { queueId: i % QUEUES }),
-      { concurrency: 256, discard: true }
+      (i) =>
+        Broker.sendMessage(broker, Message.make(topic, body, { tags: "bench" }), { queueId: i % QUEUES }).pipe(
+          Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 100, while: RemotingError.isRetryable })
+        ),
+      { concurrency: 64, discard: true }
     )
   }).pipe(Effect.provide(RemotingClient.layer({ nameServerAddresses: namesrv, defaultTimeout: "10 seconds" })))
 

@@ -319,7 +319,9 @@ export const run = <E, R>(
 export const stream: Stream.Stream<Delivery, never, Consumer> = Stream.unwrap(Consumer.useSync((consumer) => consumer.stream))
 
 /**
- * Messages pulled and held for the user (after the client's tag check), by `group`.
+ * Messages pulled and held for the user (after the client's tag check), by `group`. Counted on
+ * every offset persist (`persistConsumerOffsetInterval`, 5 s) and when the consumer closes, not
+ * per message.
  *
  * @since 0.1.0
  * @category metrics
@@ -327,7 +329,8 @@ export const stream: Stream.Stream<Delivery, never, Consumer> = Stream.unwrap(Co
 export const pulledMessagesTotal = Metrics.pulledTotal
 
 /**
- * Messages settled, by `group` and `result` (`ok`: acknowledged; `failed`: nacked or the handler failed).
+ * Messages settled, by `group` and `result` (`ok`: acknowledged; `failed`: nacked or the handler
+ * failed). Counted on every offset persist and when the consumer closes, as {@link pulledMessagesTotal}.
  *
  * @since 0.1.0
  * @category metrics

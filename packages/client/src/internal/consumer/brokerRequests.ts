@@ -59,7 +59,9 @@ class DirectItem implements Item {
     this.queue = queue
   }
 
-  readonly claim = Effect.succeed(true)
+  claim(): boolean {
+    return true
+  }
   settle = (outcome: Outcome): Effect.Effect<void> => Effect.asVoid(Deferred.succeed(this.result, outcome))
   get ack(): Effect.Effect<void> {
     return this.settle(ACK)

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { Duration, Option, type Cause, type Effect, type FiberMap, type FiberSet, type Queue } from "effect"
+import { type Cause, type Clock, Duration, type Effect, type FiberMap, type FiberSet, Option, type Queue } from "effect"
 import type { Delivery, NackOptions } from "../../Consumer.ts"
 import type * as Allocation from "../../Allocation.ts"
 import type * as FlowControl from "./flowControl.ts"
@@ -71,7 +71,7 @@ export interface Item extends Delivery {
   /** `undefined` for CONSUME_MESSAGE_DIRECTLY. */
   readonly entry: QueueEntry | undefined
   /** Claims the item for the user; false when it must be held back (its queue is leaving). */
-  readonly claim: Effect.Effect<boolean>
+  readonly claim: () => boolean
   readonly settle: (outcome: Outcome) => Effect.Effect<void>
   /** The user dropped the item unsettled (its handler was interrupted): deliver it again. */
   readonly abandon: Effect.Effect<void>
@@ -91,6 +91,8 @@ export interface Ctx {
   readonly rebalanceNow: Effect.Effect<void>
   readonly stats: Stats
   readonly metrics: Metrics.Bound
+  /** The engine's clock, read synchronously on the per-message path. */
+  readonly clock: Clock.Clock
   /** RESET_CONSUMER_CLIENT_OFFSET in progress: pullers wait. */
   paused: boolean
   closing: boolean

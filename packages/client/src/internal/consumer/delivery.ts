@@ -58,24 +58,35 @@ class ConcurrentItem implements Item {
     return this.entry.queue
   }
 
-  get claim(): Effect.Effect<boolean> {
-    return Effect.map(Clock.currentTimeMillis, (now) => {
-      if (this.entry.state !== "active") return false
-      this.entry.handedOut()
-      this.entry.outstanding.set(this.message.queueOffset, this)
-      this.claimedAt = now
-      return true
-    })
+  claim(): boolean {
+    if (this.entry.state !== "active") return false
+    this.entry.handedOut()
+    this.entry.outstanding.set(this.message.queueOffset, this)
+    this.claimedAt = this.ctx.clock.currentTimeMillisUnsafe()
+    return true
   }
 
-  settle = (outcome: Outcome): Effect.Effect<void> =>
-    Effect.suspend(() => (this.finish() ? settle(this.ctx, this.entry, this.message, outcome, this.claimedAt) : Effect.void))
+  settle(outcome: Outcome): Effect.Effect<void> {
+    // An acknowledgement is settled synchronously: it is the per-message path.
+    if (outcome._tag === "Ack") return Effect.sync(() => this.acknowledge())
+    return Effect.suspend(() => (this.finish() ? settle(this.ctx, this.entry, this.message, outcome, this.claimedAt) : Effect.void))
+  }
 
   get ack(): Effect.Effect<void> {
     return this.settle(ACK)
   }
 
-  nack = (options?: NackOptions): Effect.Effect<void> => this.settle(nack(options, false))
+  // A getter, so that a destructured `nack` still works, without a closure per message.
+  get nack(): (options?: NackOptions) => Effect.Effect<void> {
+    return (options) => this.settle(nack(options, false))
+  }
+
+  private acknowledge(): void {
+    if (!this.finish()) return
+    record(this.ctx, this.entry, ACK, this.claimedAt)
+    if (this.entry.state !== "dropped") release(this.ctx, this.entry, this.message)
+    this.entry.settled()
+  }
 
   get abandon(): Effect.Effect<void> {
     return Effect.suspend(() => {
@@ -121,16 +132,24 @@ export const item = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.StoredM
   new ConcurrentItem(ctx, entry, message)
 
 /**
- * @internal: offers the items of newly held messages; suspends while the hand-off queue is full.
+ * @internal: offers the items of newly held messages, all at once when they fit; suspends while the
+ * hand-off queue is full.
  */
-export const offer = (ctx: Ctx, entry: QueueEntry, messages: ReadonlyArray<StoredMessage.StoredMessage>) =>
-  Effect.forEach(messages, (message) => Queue.offer(ctx.handoff, item(ctx, entry, message)), { discard: true })
+export const offer = (
+  ctx: Ctx,
+  entry: QueueEntry,
+  messages: ReadonlyArray<StoredMessage.StoredMessage>
+): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const rest = Queue.offerAllUnsafe(ctx.handoff, messages.map((message) => item(ctx, entry, message)))
+    return rest.length === 0 ? Effect.void : Effect.forEach(rest, (next) => Queue.offer(ctx.handoff, next), { discard: true })
+  })
 
 /** @internal: the message leaves the process queue; the committed offset follows. */
 export const release = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.StoredMessage): void => {
-  const commit = entry.pq.remove([message.queueOffset])
-  entry.retries.delete(message.queueOffset)
-  if (commit !== undefined && entry.state !== "dropped") ctx.store.update(entry.queue, commit, true)
+  const commit = entry.pq.removeOne(message.queueOffset)
+  if (entry.retries.size > 0) entry.retries.delete(message.queueOffset)
+  if (commit !== undefined && entry.state !== "dropped") ctx.store.update(entry.queue, commit, true, entry.key)
 }
 
 const request = (
@@ -146,6 +165,17 @@ const request = (
   maxReconsumeTimes: ctx.config.maxReconsumeTimes
 })
 
+// The consume time and the counters of a settled message (read by GET_CONSUMER_RUNNING_INFO and
+// the metrics); the counters are plain numbers here, folded into the metrics on the persist tick.
+const record = (ctx: Ctx, entry: QueueEntry, outcome: Outcome, claimedAt: number): void => {
+  const now = ctx.clock.currentTimeMillisUnsafe()
+  entry.pq.lastConsumeTimestamp = now
+  ctx.stats.consumed(entry.queue.topic, outcome._tag === "Ack", Math.max(0, now - claimedAt), now)
+  if (outcome._tag === "Ack") ctx.metrics.ok++
+  else if (outcome._tag !== "Skipped") ctx.metrics.failed++
+}
+
+// Every outcome but an acknowledgement (which `acknowledge` settles synchronously).
 const settle = (
   ctx: Ctx,
   entry: QueueEntry,
@@ -154,12 +184,8 @@ const settle = (
   claimedAt: number
 ): Effect.Effect<void> =>
   Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    entry.pq.lastConsumeTimestamp = now
-    ctx.stats.consumed(entry.queue.topic, outcome._tag === "Ack", Math.max(0, now - claimedAt), now)
-    if (outcome._tag !== "Skipped") yield* Metric.update(outcome._tag === "Ack" ? ctx.metrics.ok : ctx.metrics.failed, 1)
-    if (outcome._tag === "Ack" || outcome._tag === "Skipped" || entry.state === "dropped") {
-      if (outcome._tag === "Ack" && entry.state !== "dropped") release(ctx, entry, message)
+    record(ctx, entry, outcome, claimedAt)
+    if (outcome._tag !== "Nack" || entry.state === "dropped") {
       entry.settled()
       return
     }

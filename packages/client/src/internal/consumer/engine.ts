@@ -16,7 +16,7 @@
  *
  * @internal
  */
-import { Cause, Effect, FiberMap, FiberSet, Queue, type Scope } from "effect"
+import { Cause, Clock, Effect, FiberMap, FiberSet, Queue, type Scope } from "effect"
 import type * as MessageQueue from "../../MessageQueue.ts"
 import type { Config, Ctx, Item } from "./context.ts"
 import { type Backend, OffsetStore } from "./offsetStore.ts"
@@ -45,11 +45,13 @@ export interface Engine {
 
 const owned = (ctx: Ctx) => [...ctx.entries.values()].filter((entry) => entry.state !== "dropped")
 
+// The per-message counters reach their metrics here too: every persist tick, and on close.
 const persistAll = (ctx: Ctx): Effect.Effect<void> =>
   Effect.suspend(() => ctx.store.persistAll(owned(ctx).map((entry) => entry.queue))).pipe(
     Effect.catch((error: PortError) =>
       Effect.logWarning(`Persisting the offsets of group ${ctx.config.group} failed: ${error.message}`)
-    )
+    ),
+    Effect.ensuring(ctx.metrics.flush)
   )
 
 const every = (initialMillis: number, periodMillis: number, task: Effect.Effect<void>) =>
@@ -80,6 +82,7 @@ const close = (ctx: Ctx, services: FiberSet.FiberSet) =>
     )
     if (ctx.config.orderly && ctx.config.clustering) yield* unlockAll(ctx, entries.map((entry) => entry.queue))
     ctx.entries.clear()
+    yield* ctx.metrics.flush
     yield* Queue.end(ctx.handoff)
   })
 
@@ -125,6 +128,7 @@ export const make = (
       rebalanceNow: Effect.asVoid(Queue.offer(trigger, undefined)),
       stats: new Stats(),
       metrics: Metrics.bind(config.group),
+      clock: yield* Clock.Clock,
       paused: false,
       closing: false
     }
@@ -144,13 +148,8 @@ export const make = (
         )
       }
     })
-    const take: Effect.Effect<Item, Cause.Done> = Effect.gen(function*() {
-      while (true) {
-        const item = yield* Queue.take(handoff)
-        // An item not claimed is held back: its queue left this member, whose new owner delivers it.
-        if (yield* item.claim) return item
-      }
-    })
+    // An item not claimed is held back: its queue left this member, whose new owner delivers it.
+    const take: Effect.Effect<Item, Cause.Done> = Effect.flatMap(Queue.take(handoff), (item) => item.claim() ? Effect.succeed(item) : take)
     return {
       ctx,
       take,

@@ -60,8 +60,8 @@ export class OffsetStore<E> {
     this.backend = backend
   }
 
-  update(queue: MessageQueue.MessageQueue, offset: bigint, increaseOnly: boolean): void {
-    const key = MessageQueue.key(queue)
+  /** `key` is the queue's {@link MessageQueue.key}, when the caller already has it. */
+  update(queue: MessageQueue.MessageQueue, offset: bigint, increaseOnly: boolean, key = MessageQueue.key(queue)): void {
     const slot = this.table.get(key)
     if (slot === undefined) {
       this.table.set(key, { queue, offset, frozen: false })

@@ -18,7 +18,7 @@
  *
  * @internal
  */
-import { Clock, Deferred, Effect, Exit, Latch, Metric, Queue } from "effect"
+import { Clock, Deferred, Effect, Exit, Latch, Queue } from "effect"
 import type * as MessageQueue from "../../MessageQueue.ts"
 import * as MQ from "../../MessageQueue.ts"
 import type * as StoredMessage from "../../StoredMessage.ts"
@@ -49,16 +49,14 @@ class OrderlyItem implements Item {
     return this.entry.queue
   }
 
-  get claim(): Effect.Effect<boolean> {
-    return Effect.sync(() => {
-      if (!this.entry.active) {
-        Deferred.doneUnsafe(this.result, Exit.succeed<Outcome>({ _tag: "Skipped" }))
-        return false
-      }
-      this.handed = true
-      this.entry.handedOut()
-      return true
-    })
+  claim(): boolean {
+    if (!this.entry.active) {
+      Deferred.doneUnsafe(this.result, Exit.succeed<Outcome>({ _tag: "Skipped" }))
+      return false
+    }
+    this.handed = true
+    this.entry.handedOut()
+    return true
   }
 
   settle = (outcome: Outcome): Effect.Effect<void> => Effect.asVoid(Deferred.succeed(this.result, outcome))
@@ -155,7 +153,8 @@ const consumeOne = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.StoredMe
     entry.pq.lastConsumeTimestamp = now
     if (outcome._tag !== "Skipped") {
       ctx.stats.consumed(entry.queue.topic, outcome._tag === "Ack", now - started, now)
-      yield* Metric.update(outcome._tag === "Ack" ? ctx.metrics.ok : ctx.metrics.failed, 1)
+      if (outcome._tag === "Ack") ctx.metrics.ok++
+      else ctx.metrics.failed++
     }
     if (outcome._tag === "Ack") {
       commit(ctx, entry, message)

@@ -165,6 +165,18 @@ export class ProcessQueue<M extends Held> {
     return this.committable()
   }
 
+  /** {@link remove} of one offset, without an iterable: the per-acknowledgement path. */
+  removeOne(offset: bigint): bigint | undefined {
+    if (this.held === 0) return undefined
+    const at = this.search(offset)
+    if (at < this.entries.length) {
+      const entry = this.entries[at]!
+      if (entry.offset === offset && !entry.done) this.release(entry)
+    }
+    this.advance()
+    return this.committable()
+  }
+
   /**
    * Orderly: marks up to `n` of the lowest held messages that are not already taken as "being
    * consumed" and returns them, in offset order.

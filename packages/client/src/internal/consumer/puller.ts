@@ -12,7 +12,7 @@
  *
  * @internal
  */
-import { Clock, Effect, FiberSet, Latch, Metric, Result } from "effect"
+import { Clock, Effect, FiberSet, Latch, Result } from "effect"
 import type * as StoredMessage from "../../StoredMessage.ts"
 import type { Ctx } from "./context.ts"
 import * as Delivery from "./delivery.ts"
@@ -97,7 +97,7 @@ const pullOnce = (ctx: Ctx, entry: QueueEntry): Effect.Effect<number> =>
       case "Consume": {
         entry.nextOffset = outcome.nextOffset
         ctx.stats.pulled(entry.queue.topic, outcome.messages.length, now - started, now)
-        yield* Metric.update(ctx.metrics.pulled, outcome.messages.length)
+        ctx.metrics.pulled += outcome.messages.length
         const added = entry.pq.put(outcome.messages)
         // Held like any message (the committed offset cannot pass them) until they are in the DLQ;
         // an orderly queue's consumer meets them in order and does the same.

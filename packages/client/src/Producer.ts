@@ -37,7 +37,7 @@
  *   starts: it fails with `ProducerClosed`), then releases the group's registration
  *   (UNREGISTER_CLIENT).
  * - **Metrics** by topic: messages sent, sends failed, retries, send latency; a `Producer.send`
- *   span around each send.
+ *   span around each send when a tracer is installed (none under Effect's native tracer).
  *
  * @since 0.1.0
  */

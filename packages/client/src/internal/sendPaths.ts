@@ -29,6 +29,7 @@ import * as Batch from "./batch.ts"
 import * as FaultStrategy from "./faultStrategy.ts"
 import * as QueueSelection from "./queueSelection.ts"
 import * as SendLoop from "./sendLoop.ts"
+import * as Tracing from "./tracing.ts"
 import * as Transactions from "./transactions.ts"
 import * as Validation from "./validation.ts"
 
@@ -123,8 +124,10 @@ const dispatch = <A>(
   const work: Effect.Effect<SendLoop.Sent<A>, SendError> = isOrdered(options)
     ? SendLoop.runOn(core.loop, message.topic, orderedQueue(core, message, options), { timeoutMillis: timeout }, attempt)
     : SendLoop.run(core.loop, message.topic, { timeoutMillis: timeout, retry, isStoreOk }, attempt)
-  return core.admission.admit(message.topic, messages, Effect.map(work, (sent) => sent.result)).pipe(
-    Effect.withSpan("Producer.send", { attributes: { "rocketmq.topic": message.topic, "rocketmq.group": core.group } })
+  return Tracing.traced(
+    "Producer.send",
+    () => ({ "rocketmq.topic": message.topic, "rocketmq.group": core.group }),
+    core.admission.admit(message.topic, messages, Effect.map(work, (sent) => sent.result))
   )
 }
 

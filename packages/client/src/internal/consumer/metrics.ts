@@ -1,12 +1,10 @@
 /**
  * The consumer's metrics (exported by `Consumer`), bound once per group so that the per-message
- * path adds to plain counters, folded into the metrics on the persist tick and on close, and the
- * span around a handler, created only when a tracing backend is installed (a span per message
- * costs more than the rest of its handling with Effect's native tracer, which nothing can observe).
+ * path adds to plain counters, folded into the metrics on the persist tick and on close.
  *
  * @internal
  */
-import { Effect, type Fiber, Metric, Tracer } from "effect"
+import { Effect, Metric } from "effect"
 
 /** @internal */
 export const pulledTotal = Metric.counter("rocketmq_consumer_pulled_messages_total", {
@@ -79,17 +77,3 @@ export const bind = (group: string): Bound => {
   }
   return bound
 }
-
-const isTraced = (fiber: Fiber.Fiber<unknown, unknown>): boolean => {
-  if (!fiber.cache.tracerEnabled) return false
-  const tracer = fiber.cache.tracer
-  return tracer !== undefined && tracer !== Tracer.nativeTracer
-}
-
-/** @internal: `effect` in a span named `name`, when a tracing backend is installed. */
-export const traced = <A, E, R>(
-  name: string,
-  attributes: () => Record<string, unknown>,
-  effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> =>
-  Effect.withFiber((fiber) => (isTraced(fiber) ? Effect.withSpan(effect, name, { attributes: attributes() }) : effect))

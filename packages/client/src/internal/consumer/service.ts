@@ -16,7 +16,7 @@ import type { ConsumerShape, Delivery, RunOptions } from "../../Consumer.ts"
 import * as MessageQueue from "../../MessageQueue.ts"
 import { type Item, nack } from "./context.ts"
 import type { Engine } from "./engine.ts"
-import * as Metrics from "./metrics.ts"
+import * as Tracing from "../tracing.ts"
 
 /** @internal: Java's `consumeThreadMax`. */
 export const DEFAULT_CONCURRENCY = 20
@@ -26,7 +26,7 @@ const handle = <E, R>(
   item: Item,
   handler: (delivery: Delivery) => Effect.Effect<unknown, E, R>
 ): Effect.Effect<void, never, R> =>
-  Metrics.traced("Consumer.handle", () => ({
+  Tracing.traced("Consumer.handle", () => ({
     "rocketmq.consumer_group": group,
     "rocketmq.topic": item.message.topic,
     "rocketmq.queue": MessageQueue.key(item.queue),

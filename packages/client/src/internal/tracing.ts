@@ -1,0 +1,23 @@
+/**
+ * Spans on the client's per-message paths (`Producer.send`, `Consumer.handle`), made only when a
+ * tracing backend is installed. With Effect's default native tracer nothing can observe them, and
+ * one costs more than the rest of a message's handling: `Effect.withSpan` captures a stack trace
+ * for every span it makes. The remoting layer decides the same way for its request spans.
+ *
+ * @internal
+ */
+import { Effect, type Fiber, Tracer } from "effect"
+
+const isTraced = (fiber: Fiber.Fiber<unknown, unknown>): boolean => {
+  if (!fiber.cache.tracerEnabled) return false
+  const tracer = fiber.cache.tracer
+  return tracer !== undefined && tracer !== Tracer.nativeTracer
+}
+
+/** @internal: `effect` in a span named `name`, when a tracing backend is installed; `attributes` is computed only then. */
+export const traced = <A, E, R>(
+  name: string,
+  attributes: () => Record<string, unknown>,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.withFiber((fiber) => (isTraced(fiber) ? Effect.withSpan(effect, name, { attributes: attributes() }) : effect))

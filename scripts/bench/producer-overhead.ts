@@ -56,9 +56,17 @@ const run = (nameServerAddresses: string) => Effect.gen(function*() {
   const brokerName = data.brokerName
   // Built in this scope (a layer provided to `make` alone would close the instance at once).
   const instance = yield* Layer.build(ClientInstance.layer({ nameServerAddresses }))
-  const producer = yield* Producer.make({ group: "bench_overhead" }).pipe(Effect.provideContext(instance))
+  // A generous budget on both paths: on a loaded machine a 3 s send timeout ends the run.
+  const producer = yield* Producer.make({ group: "bench_overhead", sendMsgTimeout: "30 seconds" }).pipe(
+    Effect.provideContext(instance)
+  )
   const plain = (i: number) =>
-    Broker.sendMessage(broker, messageOf(topic, i), { queueId: i % QUEUES, brokerName, producerGroup: "bench_overhead" })
+    Broker.sendMessage(broker, messageOf(topic, i), {
+      queueId: i % QUEUES,
+      brokerName,
+      producerGroup: "bench_overhead",
+      timeoutMillis: 30_000
+    })
   const viaProducer = (i: number) => producer.send(messageOf(topic, i))
   const results = { plain: [] as Array<Round>, producer: [] as Array<Round> }
   for (let round = 0; round < ROUNDS; round++) {

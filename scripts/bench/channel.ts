@@ -10,7 +10,9 @@
  *
  * Effect clients: effect-floor (the least an Effect program pays per request), channel
  * (`Channel.sendWaitResponse`), client (`RemotingClient.invoke`: the channel plus the client's
- * policy).
+ * policy), and the bulk path: channel bulk (`sendWaitResponseAll` of N requests, again and again)
+ * and channel stream (`sendWaitResponseStream`, about N in flight). The bulk rows compare with the
+ * closed-loop effect-floor.
  *
  * Cases: in flight 1, 64, 1024 x bodies 128 B and 64 KiB. Prints requests/s (median of the
  * rounds), p50/p99 latency (over all rounds), the client process's CPU (share of one core) and
@@ -23,11 +25,11 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Os from "node:os"
 import { performance } from "node:perf_hooks"
-import { Effect, Fiber, Scope } from "effect"
+import { Effect, Fiber, Result, Scope, Stream } from "effect"
 import * as Channel from "../../packages/remoting/src/Channel.ts"
 import * as RemotingClient from "../../packages/remoting/src/RemotingClient.ts"
 import { heapPerPending } from "./channel-heap.ts"
-import { type Call, cpuShare, openFloor, requestFor, type Result, runRaw, type Timing } from "./channel-wire.ts"
+import { type Call, cpuShare, openFloor, requestFor, type Result as Run, runRaw, type Timing } from "./channel-wire.ts"
 import { fmt, median, percentile, table } from "./harness.ts"
 
 const listFromEnv = (name: string, fallback: ReadonlyArray<number>): ReadonlyArray<number> =>
@@ -78,7 +80,7 @@ const measured = <E>(drive: (record: (t0: number) => void, stopped: () => boolea
     const cpu = cpuShare(cpu0, seconds)
     stop = true
     yield* Fiber.join(fiber)
-    return { requests: count, seconds, latencies, cpu } satisfies Result
+    return { requests: count, seconds, latencies, cpu } satisfies Run
   })
 
 /** `call` driven in `shape` with `inFlight` requests in flight. */
@@ -104,6 +106,51 @@ const runCalls = (open: Effect.Effect<Call, unknown, Scope.Scope>, shape: Shape,
     })
   })))
 
+/** The request's outcome, or a defect: every request of the benchmark is answered. */
+const answered = (outcome: Result.Result<unknown, unknown>) =>
+  Result.isSuccess(outcome) ? Effect.void : Effect.die(new Error(`a bulk request failed: ${String(outcome.failure)}`))
+
+/**
+ * The bulk path: one fiber sending `inFlight` requests at a time with `sendWaitResponseAll` and
+ * waiting for all of them, again and again ("bulk"); or a stream of requests through
+ * `sendWaitResponseStream` in chunks of inFlight/2 with two chunks in flight ("stream").
+ */
+const runBulk = (port: number, kind: "bulk" | "stream", inFlight: number, bodySize: number) =>
+  Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+    const channel = yield* Channel.make({ host: "127.0.0.1", port })
+    const request = requestFor(bodySize)
+    return yield* measured((record, stopped) => {
+      if (kind === "bulk") {
+        const batch = Array.from({ length: inFlight }, () => request)
+        return Effect.whileLoop({
+          while: () => !stopped(),
+          body: () =>
+            Effect.suspend(() => {
+              const t0 = performance.now()
+              return Effect.flatMap(channel.sendWaitResponseAll(batch, 10_000), (outcomes) =>
+                Effect.forEach(outcomes, (o) => Effect.as(answered(o), record(t0)), { discard: true }))
+            }),
+          step: () => {}
+        })
+      }
+      const chunk = Array.from({ length: Math.max(1, inFlight >> 1) }, () => request)
+      const starts: Array<number> = []
+      let head = 0
+      const source = Stream.fromArray(chunk).pipe(
+        Stream.forever,
+        Stream.takeWhile(() => !stopped()),
+        Stream.mapArray((c) => {
+          const t0 = performance.now()
+          for (let i = 0; i < c.length; i++) starts.push(t0)
+          return c
+        })
+      )
+      return channel.sendWaitResponseStream(source, { timeoutMillis: 10_000, concurrency: inFlight === 1 ? 1 : 2 }).pipe(
+        Stream.runForEach((outcome) => Effect.as(answered(outcome), record(starts[head++]!)))
+      )
+    })
+  })))
+
 const openChannel = (port: number): Effect.Effect<Call, unknown, Scope.Scope> =>
   Effect.map(Channel.make({ host: "127.0.0.1", port }), (channel) => (request) => channel.sendWaitResponse(request, 10_000))
 
@@ -116,7 +163,7 @@ interface Client {
   readonly name: string
   /** The effect-floor row this client is compared with (same caller shape). */
   readonly floor: string
-  readonly run: (inFlight: number, bodySize: number) => Promise<Result>
+  readonly run: (inFlight: number, bodySize: number) => Promise<Run>
 }
 
 const clientsFor = (port: number): ReadonlyArray<Client> => {
@@ -132,7 +179,9 @@ const clientsFor = (port: number): ReadonlyArray<Client> => {
     effect("effect-floor", openFloor(port), "loops"),
     effect("channel", openChannel(port), "forEach"),
     effect("channel", openChannel(port), "loops"),
-    effect("client", openClient(port), "forEach")
+    effect("client", openClient(port), "forEach"),
+    { name: "channel bulk", floor: "effect-floor loops", run: (f, b) => runBulk(port, "bulk", f, b) },
+    { name: "channel stream", floor: "effect-floor loops", run: (f, b) => runBulk(port, "stream", f, b) }
   ]
   const only = process.env.BENCH_CLIENTS?.split(",")
   return only === undefined ? all : all.filter((c) => only.some((o) => c.name.startsWith(o)) || c.name === "raw-json")
@@ -145,7 +194,7 @@ interface Stat {
   readonly cpu: number
 }
 
-const statOf = (rs: ReadonlyArray<Result>): Stat => {
+const statOf = (rs: ReadonlyArray<Run>): Stat => {
   const all = rs.flatMap((x) => x.latencies).sort((a, b) => a - b)
   return {
     rps: median(rs.map((x) => x.requests / x.seconds)),
@@ -166,7 +215,7 @@ const main = async () => {
   try {
     for (const bodySize of listFromEnv("BENCH_BODIES", [128, 64 * 1024])) {
       for (const inFlight of listFromEnv("BENCH_IN_FLIGHT", [1, 64, 1024])) {
-        const results = new Map<string, Array<Result>>(clients.map((c) => [c.name, []]))
+        const results = new Map<string, Array<Run>>(clients.map((c) => [c.name, []]))
         for (let r = 0; r < ROUNDS; r++) {
           for (const c of clients) results.get(c.name)!.push(await c.run(inFlight, bodySize))
         }

@@ -25,8 +25,8 @@
  *
  * @since 0.1.0
  */
-import { Context, Deferred, Duration, Effect, Exit, Fiber, FiberSet, Layer, Metric, Scope } from "effect"
-import type { Clock } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Fiber, FiberSet, Layer, Metric, Scope, Stream } from "effect"
+import type { Clock, Result } from "effect"
 import * as Codec from "./Codec.ts"
 import * as Connection from "./Connection.ts"
 import * as ChannelRequests from "./internal/channelRequests.ts"
@@ -127,6 +127,30 @@ export interface ChannelShape {
     request: RemotingCommand.RemotingCommand,
     timeoutMillis?: number | undefined
   ) => Effect.Effect<RemotingCommand.RemotingCommand, ChannelError>
+  /**
+   * Sends every request at once and waits for all of them: one Effect, resumed once, with each
+   * request's own outcome in order — its response, or the typed error it alone would have failed
+   * with (`RequestTimeout`, `ChannelClosed`, `ChannelSendRequestFailed`). Each request is an entry
+   * of its own, exactly as with {@link sendWaitResponse}: its own opaque, its own deadline
+   * `timeoutMillis` from now, resolved exactly once; the call never fails. Interrupting it
+   * withdraws every request still pending (those still queued are never written).
+   *
+   * For callers that hold many requests at once (a producer flushing a buffer): the caller's fiber
+   * suspends once for all of them instead of once per request.
+   */
+  readonly sendWaitResponseAll: (
+    requests: ReadonlyArray<RemotingCommand.RemotingCommand>,
+    timeoutMillis?: number | undefined
+  ) => Effect.Effect<Array<Result.Result<RemotingCommand.RemotingCommand, ChannelError>>>
+  /**
+   * {@link sendWaitResponseAll} over a stream of requests: each chunk the stream emits goes out as
+   * one bulk call, with up to `concurrency` chunks in flight (default 2), and the outcomes come out
+   * in the order of the requests. Each request's deadline starts when its chunk is sent.
+   */
+  readonly sendWaitResponseStream: <E, R>(
+    requests: Stream.Stream<RemotingCommand.RemotingCommand, E, R>,
+    options?: { readonly timeoutMillis?: number | undefined; readonly concurrency?: number | undefined } | undefined
+  ) => Stream.Stream<Result.Result<RemotingCommand.RemotingCommand, ChannelError>, E, R>
   /**
    * Sends a request with the oneway bit set: the peer never answers. The timeout bounds
    * enqueueing only. Fails when the request could not be enqueued or the channel is closed.
@@ -322,6 +346,14 @@ export const fromParts = Effect.fnUntraced(function*(parts: {
   return Channel.of({
     remoteAddress: address,
     ...requests,
+    sendWaitResponseStream: (stream, streamOptions) =>
+      stream.pipe(
+        Stream.chunks,
+        Stream.mapEffect((chunk) => requests.sendWaitResponseAll(chunk, streamOptions?.timeoutMillis), {
+          concurrency: streamOptions?.concurrency ?? 2
+        }),
+        Stream.flattenIterable
+      ),
     isHealthy: Effect.sync(isHealthyUnsafe),
     isHealthyUnsafe,
     pending: Effect.sync(() => table.size()),

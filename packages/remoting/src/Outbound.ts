@@ -31,7 +31,7 @@
  *
  * @since 0.1.0
  */
-import type { Effect } from "effect"
+import type { Effect, Exit } from "effect"
 import type { PreparedFrame } from "./Codec.ts"
 import type { RemotingCommand } from "./RemotingCommand.ts"
 import {
@@ -93,8 +93,8 @@ export class Outbound {
   readonly deadline: number
   /** Position in the response table's deadline heap; -1 when not in it. */
   heapIndex = -1
-  /** Completes the caller of `sendWaitResponse`; undefined for oneway and plain sends. */
-  resume: ((effect: Effect.Effect<RemotingCommand, ChannelError>) => void) | undefined
+  /** Completes the caller (of `sendWaitResponse`, or its share of a bulk call); undefined for oneway and plain sends. */
+  resume: ((exit: Exit.Exit<RemotingCommand, ChannelError>) => void) | undefined
   /** Called when a waiting offer got room (or failed); undefined when nobody waits. */
   onSlot: ((effect: Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed>) => void) | undefined = undefined
   private current: Stage = QUEUED
@@ -105,7 +105,7 @@ export class Outbound {
     opaque: number,
     startedAt: number,
     timeoutMillis: number,
-    resume: ((effect: Effect.Effect<RemotingCommand, ChannelError>) => void) | undefined
+    resume: ((exit: Exit.Exit<RemotingCommand, ChannelError>) => void) | undefined
   ) {
     this.frame = frame
     this.code = code

@@ -3,7 +3,7 @@
  * backoff, the eviction rules (compare-and-remove, retire, idle) and shutdown. Time is TestClock's.
  */
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Scope } from "effect"
+import { Deferred, Effect, Exit, Fiber, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import type * as Channel from "../src/Channel.ts"
 import * as ChannelPool from "../src/ChannelPool.ts"
@@ -34,6 +34,8 @@ const fakeChannel = (address: string, generation: number): Fake => {
     channel: {
       remoteAddress: address,
       sendWaitResponse: () => unused,
+      sendWaitResponseAll: () => unused,
+      sendWaitResponseStream: () => Stream.fromEffect(unused),
       sendOneway: () => unused,
       send: () => unused,
       isHealthy: Effect.sync(() => healthy),

@@ -1,16 +1,16 @@
 /**
- * The channel's outbound calls: `sendWaitResponse`, `sendOneway` and `send`. Each assigns an
- * opaque, encodes the frame once, and hands an `Outbound` entry to the send queue (and, for a
- * request awaiting its response, to the response table first).
+ * The channel's outbound calls: `sendWaitResponse`, `sendWaitResponseAll`, `sendOneway` and
+ * `send`. Each assigns an opaque, encodes the frame once, and hands an `Outbound` entry to the send
+ * queue (and, for a request awaiting its response, to the response table first).
  *
  * @internal
  */
 import type { Clock } from "effect"
-import { Effect, Exit, type Tracer } from "effect"
+import { Effect, Exit, Result, type Tracer } from "effect"
 import type { ChannelShape } from "../Channel.ts"
 import * as Codec from "../Codec.ts"
 import type { ConnectionShape } from "../Connection.ts"
-import { closedBeforeQueued, Outbound } from "../Outbound.ts"
+import { closedBeforeQueued, DONE, Outbound } from "../Outbound.ts"
 import * as RemotingCommand from "../RemotingCommand.ts"
 import {
   type ChannelClosed,
@@ -48,7 +48,13 @@ export interface RequestSettings {
 }
 
 /** @internal */
-export type Requests = Pick<ChannelShape, "sendWaitResponse" | "sendOneway" | "send">
+export type Requests = Pick<ChannelShape, "sendWaitResponse" | "sendWaitResponseAll" | "sendOneway" | "send">
+
+/** The typed error of a failed exit the response table made; undefined for an interruption. */
+const errorOf = (exit: Exit.Failure<unknown, ChannelError>): ChannelError | undefined => {
+  for (const reason of exit.cause.reasons) if (reason._tag === "Fail") return reason.error
+  return undefined
+}
 
 /** @internal */
 export const make = (core: ChannelCore, settings: RequestSettings): Requests => {
@@ -120,6 +126,66 @@ export const make = (core: ChannelCore, settings: RequestSettings): Requests => 
       )
     })
 
+  /**
+   * One request of a bulk call, registered and queued as an entry; or the error it resolves to at
+   * once when it cannot be (the channel has closed, no time is left, the frame is too large).
+   */
+  const registerOne = (
+    request: RemotingCommand.RemotingCommand,
+    startedAt: number,
+    timeoutMillis: number,
+    onDone: (exit: Exit.Exit<RemotingCommand.RemotingCommand, ChannelError>) => void
+  ): ChannelError | Outbound => {
+    const closeReason = core.closeReason
+    if (closeReason !== undefined) return closedBeforeQueued(address, request.code, -1, closeReason)
+    const opaque = freshOpaque()
+    if (!(timeoutMillis > 0)) return new RequestTimeout({ address, requestCode: request.code, opaque, timeoutMillis, written: false })
+    const frame = prepare(request, opaque)
+    if (frame instanceof ChannelSendRequestFailed) return frame
+    const entry = new Outbound(frame, request.code, opaque, startedAt, timeoutMillis, onDone)
+    table.register(entry)
+    queue.offerOrPark(entry)
+    return entry
+  }
+
+  // Every request is registered and queued at once, each an entry of its own in the table: its own
+  // opaque, deadline and exactly-once completion, as if sent alone. The caller's fiber suspends once
+  // and is resumed once, by whichever completion is the last; interrupting it completes (removes)
+  // every entry still pending.
+  const sendWaitResponseAll = (
+    requests: ReadonlyArray<RemotingCommand.RemotingCommand>,
+    timeoutMillis?: number | undefined
+  ): Effect.Effect<Array<Result.Result<RemotingCommand.RemotingCommand, ChannelError>>> =>
+    Effect.callback<Array<Result.Result<RemotingCommand.RemotingCommand, ChannelError>>>((resume) => {
+      const n = requests.length
+      const results = new Array<Result.Result<RemotingCommand.RemotingCommand, ChannelError>>(n)
+      const timeout = timeoutMillis ?? defaultTimeoutMillis
+      const startedAt = clock.currentTimeMillisUnsafe()
+      const entries: Array<Outbound> = []
+      let remaining = n
+      let interrupted = false
+      const settleOne = (i: number, result: Result.Result<RemotingCommand.RemotingCommand, ChannelError>) => {
+        results[i] = result
+        if (--remaining === 0 && !interrupted) resume(Effect.succeed(results))
+      }
+      for (let i = 0; i < n; i++) {
+        const registered = registerOne(requests[i]!, startedAt, timeout, (exit) => {
+          if (exit._tag === "Success") return settleOne(i, Result.succeed(exit.value))
+          const error = errorOf(exit) // only the interrupt handler below completes with an interruption
+          if (error !== undefined) settleOne(i, Result.fail(error))
+        })
+        if (registered instanceof Outbound) entries.push(registered)
+        else settleOne(i, Result.fail(registered))
+      }
+      if (n === 0) return resume(Effect.succeed(results))
+      if (entries.length === 0) return
+      settings.scheduleDeadline(startedAt + timeout)
+      return Effect.sync(() => {
+        interrupted = true
+        for (const entry of entries) if (entry.stage !== DONE) table.complete(entry.opaque, Exit.interrupt())
+      })
+    })
+
   /** Queues `command` with its own opaque, waiting up to `timeoutMillis` for room. */
   const enqueue = (
     command: RemotingCommand.RemotingCommand,
@@ -150,5 +216,5 @@ export const make = (core: ChannelCore, settings: RequestSettings): Requests => 
       )
     )
 
-  return { sendWaitResponse, sendOneway, send }
+  return { sendWaitResponse, sendWaitResponseAll, sendOneway, send }
 }

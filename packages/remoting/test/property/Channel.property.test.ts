@@ -1,11 +1,11 @@
 /**
  * Every request resolves exactly once with the right outcome, whatever happens around it: random
  * timeouts, responses that come late, twice, out of order or never, replies in either header type,
- * and a random close point (our scope, the peer's FIN or RST). Time is a TestClock; the peer is a
- * real loopback socket.
+ * and a random close point (our scope, the peer's FIN or RST) — sent one fiber per request, or as
+ * bulk calls. Time is a TestClock; the peer is a real loopback socket.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Scope } from "effect"
+import { Cause, Effect, Exit, Fiber, Result, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import fc from "fast-check"
 import * as Channel from "../../src/Channel.ts"
@@ -65,13 +65,40 @@ const outcomeOf = (exit: Exit.Exit<RemotingCommand.RemotingCommand, unknown>, i:
   return e._tag === "ChannelClosed" ? e.cause!._tag : e._tag
 }
 
-const run = (s: Scenario) =>
+const requestOf = (i: number) => RemotingCommand.make({ code: 10, extFields: { i: String(i) } })
+
+/**
+ * The requests as the caller sends them: a fiber each (`sendWaitResponse`), or one
+ * `sendWaitResponseAll` per distinct timeout. Each request's exit, and whether it is resolved yet.
+ */
+const sendAll = (channel: Channel.ChannelShape, s: Scenario, bulk: boolean) =>
+  Effect.gen(function*() {
+    if (!bulk) {
+      const fibers = yield* Effect.forEach(s.requests, (r, i) => Effect.forkChild(channel.sendWaitResponse(requestOf(i), r.timeout)))
+      return { isDone: (i: number) => fibers[i]!.pollUnsafe() !== undefined, exits: Effect.forEach(fibers, Fiber.await) }
+    }
+    const groups = new Map<number, Array<number>>()
+    s.requests.forEach((r, i) => groups.set(r.timeout, [...(groups.get(r.timeout) ?? []), i]))
+    const fibers = yield* Effect.forEach([...groups], ([timeout, indices]) =>
+      Effect.forkChild(Effect.map(channel.sendWaitResponseAll(indices.map(requestOf), timeout), (outcomes) =>
+        indices.map((i, k) => [i, outcomes[k]!] as const))))
+    const exits = Effect.map(Effect.forEach(fibers, Fiber.join), (groupsDone) => {
+      const byIndex = new Map(groupsDone.flat())
+      return s.requests.map((_, i) => {
+        const outcome = byIndex.get(i)!
+        return Result.isSuccess(outcome) ? Exit.succeed(outcome.success) : Exit.fail(outcome.failure)
+      })
+    })
+    // Not observable per request here: the caller reads the channel's pending count instead.
+    return { isDone: undefined, exits }
+  })
+
+const run = (s: Scenario, bulk = false) =>
   Effect.gen(function*() {
     const peer = yield* Peer.make(Peer.silent)
     const scope = yield* Scope.make()
     const channel = yield* Channel.make({ host: "127.0.0.1", port: peer.port }).pipe(Scope.provide(scope))
-    const fibers = yield* Effect.forEach(s.requests, (r, i) =>
-      Effect.forkChild(channel.sendWaitResponse(RemotingCommand.make({ code: 10, extFields: { i: String(i) } }), r.timeout)))
+    const sent = yield* sendAll(channel, s, bulk)
     const received = yield* peer.waitForRequests(s.requests.length)
     const connection = yield* peer.connection()
     const opaqueOf = new Map(received.map((r) => [Number(r.extFields.i), r]))
@@ -85,8 +112,10 @@ const run = (s: Scenario) =>
         at: response.at,
         run: Effect.gen(function*() {
           if (channel.diagnostics().closeReason !== undefined) return
-          const done = fibers[i]!.pollUnsafe() !== undefined
+          const isDone = sent.isDone
+          const done = isDone === undefined ? r.timeout < response.at : isDone(i)
           const before = channel.diagnostics().unmatchedResponses
+          const pendingBefore = channel.diagnostics().pending
           const request = opaqueOf.get(i)!
           const frame = Codec.encodeFrame(
             RemotingCommand.response(request, 0, undefined, { extFields: { i: String(i) } }),
@@ -94,8 +123,9 @@ const run = (s: Scenario) =>
           )
           for (let c = 0; c < response.copies; c++) connection.writeRaw(frame)
           const extra = done ? response.copies : response.copies - 1
+          const resolved = () => isDone === undefined ? pendingBefore - channel.diagnostics().pending === (done ? 0 : 1) : isDone(i)
           yield* settle(
-            () => fibers[i]!.pollUnsafe() !== undefined && channel.diagnostics().unmatchedResponses === before + extra,
+            () => resolved() && channel.diagnostics().unmatchedResponses === before + extra,
             `response ${i} to be processed`
           )
         })
@@ -121,7 +151,7 @@ const run = (s: Scenario) =>
       yield* event.run
     }
     yield* TestClock.setTime(10_000)
-    const exits = yield* Effect.forEach(fibers, Fiber.await)
+    const exits = yield* sent.exits
     const outcomes = exits.map(outcomeOf)
     const expected = s.requests.map((_, i) => expectedOutcome(s, i))
     const pending = yield* channel.pending
@@ -134,6 +164,17 @@ describe("Channel property: exactly-once resolution", () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
         const { outcomes, expected, pending } = await Effect.runPromise(run(s))
+        expect(outcomes).toEqual(expected)
+        expect(pending).toBe(0)
+      }),
+      { numRuns: 60 }
+    )
+  }, 120_000)
+
+  it("every request of a bulk call resolves once with the outcome its own timeline implies, and nothing stays pending", async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        const { outcomes, expected, pending } = await Effect.runPromise(run(s, true))
         expect(outcomes).toEqual(expected)
         expect(pending).toBe(0)
       }),

@@ -86,8 +86,6 @@ export class Outbound {
   frame: PreparedFrame | undefined
   readonly code: number
   readonly opaque: number
-  /** When the entry was made, on the channel's clock (ms). */
-  readonly startedAt: number
   readonly timeoutMillis: number
   /** Absolute deadline on the channel's clock (ms). */
   readonly deadline: number
@@ -110,10 +108,17 @@ export class Outbound {
     this.frame = frame
     this.code = code
     this.opaque = opaque
-    this.startedAt = startedAt
     this.timeoutMillis = timeoutMillis
     this.deadline = startedAt + timeoutMillis
     this.resume = resume
+  }
+
+  /**
+   * When the entry was made, on the channel's clock (ms). Derived rather than stored: a clock
+   * reading is a boxed double in V8, and every pending request holds its entry.
+   */
+  get startedAt(): number {
+    return this.deadline - this.timeoutMillis
   }
 
   /** The current stage. */

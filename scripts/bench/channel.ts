@@ -20,7 +20,8 @@
  * request with 100,000 pending.
  *
  *   npm run bench:channel     (BENCH_SECONDS=1.5 BENCH_ROUNDS=3 by default; BENCH_BODIES=65536
- *                              BENCH_IN_FLIGHT=1,64 BENCH_CLIENTS=raw-json,channel run some only)
+ *                              BENCH_IN_FLIGHT=1,64 BENCH_CLIENTS=raw-json,channel run some only;
+ *                              -- --no-heap skips the heap measurement, -- --heap-only runs it alone)
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Os from "node:os"
@@ -89,7 +90,9 @@ const runCalls = (open: Effect.Effect<Call, unknown, Scope.Scope>, shape: Shape,
     const call = yield* open
     const request = requestFor(bodySize)
     return yield* measured((record, stopped) => {
+      // Once stopped, the rest of a forEach batch is skipped rather than sent.
       const timed = Effect.suspend(() => {
+        if (stopped()) return Effect.void
         const t0 = performance.now()
         return Effect.map(call(request), () => record(t0))
       })
@@ -192,6 +195,8 @@ interface Stat {
   readonly p50: number
   readonly p99: number
   readonly cpu: number
+  /** Client CPU per request (µs): on a shared machine, steadier than req/s, which is bounded by the CPU share a process gets. */
+  readonly cpuPerRequest: number
 }
 
 const statOf = (rs: ReadonlyArray<Run>): Stat => {
@@ -200,7 +205,8 @@ const statOf = (rs: ReadonlyArray<Run>): Stat => {
     rps: median(rs.map((x) => x.requests / x.seconds)),
     p50: percentile(all, 50),
     p99: percentile(all, 99),
-    cpu: median(rs.map((x) => x.cpu))
+    cpu: median(rs.map((x) => x.cpu)),
+    cpuPerRequest: median(rs.map((x) => (x.cpu * x.seconds * 1e6) / Math.max(1, x.requests)))
   }
 }
 
@@ -233,7 +239,10 @@ const main = async () => {
             fmt(s.cpu * 100, 0),
             ratio(s.rps, stats.get("raw")?.rps),
             ratio(s.rps, stats.get("raw-json")?.rps),
-            ratio(s.rps, stats.get(c.floor)?.rps)
+            ratio(s.rps, stats.get(c.floor)?.rps),
+            fmt(s.cpuPerRequest, 1),
+            ratio(stats.get("raw-json")!.cpuPerRequest, s.cpuPerRequest),
+            ratio(stats.get(c.floor)?.cpuPerRequest ?? NaN, s.cpuPerRequest)
           ])
         }
         process.stderr.write(`done: ${body} x ${inFlight} (load ${Os.loadavg()[0]!.toFixed(2)})\n`)
@@ -246,12 +255,30 @@ const main = async () => {
     `Channel vs hand-written node:net clients, ${ROUNDS} interleaved rounds of ${TIMING.seconds}s per client per case ` +
       `(${process.version}, ${Os.cpus().length} CPUs, load average at start ${load}).`
   )
-  console.log("req/s: median round; latency: over all rounds; CPU: client process, % of one core (median round).\n")
+  console.log(
+    "req/s: median round; latency: over all rounds; CPU: client process, % of one core (median round); " +
+      "vs …: req/s ratios; CPU µs/req: client CPU per request (median round); CPU eff. vs …: the other's CPU µs/req / this one's " +
+      "(above 1: this one spends less CPU per request).\n"
+  )
   console.log(table(
-    ["body", "in flight", "client", "req/s", "p50 µs", "p99 µs", "CPU %", "vs raw", "vs raw-json", "vs effect-floor"],
+    [
+      "body",
+      "in flight",
+      "client",
+      "req/s",
+      "p50 µs",
+      "p99 µs",
+      "CPU %",
+      "vs raw",
+      "vs raw-json",
+      "vs effect-floor",
+      "CPU µs/req",
+      "CPU eff. vs raw-json",
+      "CPU eff. vs effect-floor"
+    ],
     rows
   ))
-  await heapOnly()
+  if (!process.argv.includes("--no-heap")) await heapOnly()
 }
 
 const heapOnly = async () => {

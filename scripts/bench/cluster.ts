@@ -38,7 +38,8 @@ export const cluster = async (): Promise<BenchCluster> => {
     return { namesrv: given, broker, stop: async () => {} }
   }
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 20000)
+    // Below Linux's ephemeral range (32768-60999), where an outgoing connection may take a port first.
+    const base = 20000 + Math.floor(Math.random() * 12000)
     // The name server, the broker, its fast port (-2) and its HA port (+1, bound on every interface).
     const ports = [base, base + 10, base + 8, base + 11]
     const free = await Promise.all(ports.map((p, i) => portFree(p, i === 3 ? "0.0.0.0" : "127.0.0.1")))

@@ -70,7 +70,9 @@ const portFree = (port: number, host: string): Promise<boolean> =>
  */
 const freePorts = async (): Promise<[number, number]> => {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 20000)
+    // Below Linux's ephemeral range (32768-60999): there an outgoing connection of any process can
+    // take a port between this check and the JVM's bind. The suites' own clusters use 11000-19000.
+    const base = 20000 + Math.floor(Math.random() * (12000 - brokerCount * PORT_STEP))
     const checks: Array<[number, string]> = [[base, "127.0.0.1"]]
     for (let i = 0; i < brokerCount; i++) {
       const port = base + 10 + i * PORT_STEP

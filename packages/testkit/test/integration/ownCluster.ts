@@ -63,7 +63,7 @@ const freePorts = async (): Promise<[number, number]> => {
   for (let attempt = 0; attempt < 50; attempt++) {
     // Below Linux's ephemeral range (32768-60999), where an outgoing connection of any process can
     // take a port between this check and the JVM's bind (seen: "Failed to bind to 127.0.0.1:48252"),
-    // and below the shared cluster's range (20000-40000); above the harness's defaults (9876, 10911).
+    // and below the shared cluster's range (20000-32000); above the harness's defaults (9876, 10911).
     const base = 11000 + Math.floor(Math.random() * 8000)
     const checks: Array<[number, string]> = [[base, "127.0.0.1"], [base + 10, "127.0.0.1"], [base + 8, "127.0.0.1"], [base + 11, "0.0.0.0"]]
     const free = await Promise.all(checks.map(([port, host]) => portFree(port, host)))

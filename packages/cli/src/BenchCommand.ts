@@ -1,144 +1,18 @@
 /**
- * `rmq bench produce`: sends as fast as `--concurrency` senders can through the library's
- * `Producer`, for `--duration` seconds or `--count` messages, with a live progress line (rate,
- * p50/p99 latency of the last interval, errors) redrawn in place on a terminal, plain lines
- * otherwise; then a summary of the whole run.
+ * `rmq bench produce|consume`: throughput and latency of the library's `Producer` and `Consumer`
+ * against a cluster, each with a live progress line and a summary.
  *
  * @since 0.1.0
  */
-import { Message, Producer } from "@effect-rocketmq/client"
-import { Console, Effect, Option } from "effect"
-import { Command, Flag } from "effect/cli"
-import * as Client from "./Client.ts"
-import * as Latency from "./Latency.ts"
-import * as Names from "./Names.ts"
-import * as Output from "./Output.ts"
-import * as Progress from "./Progress.ts"
-import { root } from "./Root.ts"
-
-const count = (n: number): string => n.toLocaleString("en-US")
-
-interface Tally {
-  sent: number
-  errors: number
-  lastError: string | undefined
-  readonly window: Latency.Histogram
-  readonly total: Latency.Histogram
-}
-
-/** The progress line: totals, and the rate and latency of the interval since the last line. */
-const liveLine = (label: string, tally: Tally) => {
-  let lastSent = 0
-  let lastAt = performance.now()
-  return (): string => {
-    const now = performance.now()
-    const rate = ((tally.sent - lastSent) * 1000) / Math.max(1, now - lastAt)
-    const line = `${label} ${count(tally.sent)} sent  ${count(Math.round(rate))} msg/s  ` +
-      `p50 ${Output.millis(Latency.percentile(tally.window, 50) || 0)} ms  ` +
-      `p99 ${Output.millis(Latency.percentile(tally.window, 99) || 0)} ms  errors ${count(tally.errors)}`
-    lastSent = tally.sent
-    lastAt = now
-    Latency.reset(tally.window)
-    return line
-  }
-}
-
-interface ProduceInput {
-  readonly topic: string
-  readonly size: number
-  readonly concurrency: number
-  readonly duration: number
-  readonly limit: number
-}
-
-/** The benchmark itself, on the `Producer` in context. */
-const runProduce = (input: ProduceInput, json: boolean) =>
-  Effect.gen(function*() {
-    const producer = yield* Producer.Producer
-    const body = new Uint8Array(input.size).fill(0x61)
-    const tally: Tally = { sent: 0, errors: 0, lastError: undefined, window: Latency.make(), total: Latency.make() }
-    const started = performance.now()
-    const deadline = started + input.duration * 1000
-    let claimed = 0
-    const sendOne = Effect.suspend(() => {
-      claimed++
-      const t0 = performance.now()
-      return producer.send(Message.make(input.topic, body)).pipe(
-        Effect.match({
-          onSuccess: () => {
-            const ms = performance.now() - t0
-            tally.sent++
-            Latency.record(tally.window, ms)
-            Latency.record(tally.total, ms)
-          },
-          onFailure: (error) => {
-            tally.errors++
-            tally.lastError = Output.oneLine(error.message)
-          }
-        })
-      )
-    })
-    const sender = Effect.whileLoop({
-      while: () => claimed < input.limit && performance.now() < deadline,
-      body: () => sendOne,
-      step: () => undefined
-    })
-    yield* Effect.scoped(Effect.gen(function*() {
-      if (!json) yield* Progress.start(liveLine("produce", tally))
-      yield* Effect.all(Array.from({ length: input.concurrency }, () => sender), { concurrency: "unbounded", discard: true })
-    }))
-    const seconds = (performance.now() - started) / 1000
-    if (tally.sent === 0 && tally.errors > 0) {
-      return yield* new Output.CommandFailed({ detail: `every send failed (${count(tally.errors)}); the last error: ${tally.lastError}` })
-    }
-    const summary = {
-      bench: "produce",
-      topic: input.topic,
-      messages: tally.sent,
-      errors: tally.errors,
-      seconds,
-      rate: tally.sent / seconds,
-      bodyBytes: input.size,
-      concurrency: input.concurrency,
-      p50Ms: Latency.percentile(tally.total, 50),
-      p99Ms: Latency.percentile(tally.total, 99),
-      maxMs: tally.total.max
-    }
-    yield* json
-      ? Console.log(Output.jsonLine(summary))
-      : Console.log(
-        `produced ${count(summary.messages)} messages of ${input.size} B to ${input.topic} in ${seconds.toFixed(1)} s ` +
-          `(${input.concurrency} in flight): ${count(Math.round(summary.rate))} msg/s, p50 ${Output.millis(summary.p50Ms)} ms, ` +
-          `p99 ${Output.millis(summary.p99Ms)} ms, max ${Output.millis(summary.maxMs)} ms, ${count(summary.errors)} errors` +
-          (tally.lastError === undefined ? "" : `; the last error: ${tally.lastError}`)
-      )
-  })
-
-const produce = Command.make("produce", {
-  topic: Flag.String("topic").pipe(Flag.withDefault("rmq_bench"), Flag.withDescription("Topic to send to (created from TBW102 if missing)")),
-  size: Flag.Int("size").pipe(Flag.withDefault(128), Flag.withDescription("Body size in bytes")),
-  concurrency: Flag.Int("concurrency").pipe(Flag.withDefault(16), Flag.withDescription("Sends in flight")),
-  duration: Flag.Int("duration").pipe(Flag.withDefault(10), Flag.withDescription("Seconds to run (unless --count ends it first)")),
-  count: Flag.Int("count").pipe(Flag.optional, Flag.withDescription("Stop after this many messages")),
-  group: Client.producerGroupFlag
-}, (input) =>
-  Effect.gen(function*() {
-    const { json, namesrv } = yield* root
-    yield* Names.topic(input.topic)
-    const usage = (detail: string) => new Output.UsageError({ detail })
-    if (input.size < 1 || input.size > 4 * 1024 * 1024) return yield* usage(`--size ${input.size}: give 1 to 4194304`)
-    if (input.concurrency < 1 || input.concurrency > 4096) return yield* usage(`--concurrency ${input.concurrency}: give 1 to 4096`)
-    if (input.duration < 1) return yield* usage(`--duration ${input.duration}: give 1 or more seconds`)
-    const limit = Option.getOrElse(input.count, () => Infinity)
-    if (limit < 1) return yield* usage(`--count ${limit}: give 1 or more`)
-    yield* runProduce({ ...input, limit }, json).pipe(Effect.provide(Client.producer(namesrv, { group: input.group })))
-  })).pipe(Command.withDescription("Send as fast as possible for a while, with a live progress line, then a summary"))
+import { Command } from "effect/cli"
+import * as BenchConsume from "./BenchConsume.ts"
+import * as BenchProduce from "./BenchProduce.ts"
 
 /**
  * @since 0.1.0
  * @category commands
  */
 export const command = Command.make("bench").pipe(
-  Command.withDescription("Measure produce throughput and latency against a cluster"),
-  Command.withSubcommands([produce])
+  Command.withDescription("Measure produce and consume throughput and latency against a cluster"),
+  Command.withSubcommands([BenchProduce.command, BenchConsume.command])
 )

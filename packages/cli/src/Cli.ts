@@ -10,6 +10,7 @@ import { Cause, Console, Effect } from "effect"
 import { CliError, CliOutput, Command } from "effect/cli"
 import * as BenchCommand from "./BenchCommand.ts"
 import * as ClusterCommand from "./ClusterCommand.ts"
+import * as ConsumeCommand from "./ConsumeCommand.ts"
 import * as DevCommand from "./DevCommand.ts"
 import * as GroupCommand from "./GroupCommand.ts"
 import * as LagCommand from "./LagCommand.ts"
@@ -43,6 +44,7 @@ export const command = root.pipe(
     TopicCommand.command,
     GroupCommand.command,
     SendCommand.command,
+    ConsumeCommand.command,
     LagCommand.command,
     PingCommand.command,
     BenchCommand.command
@@ -73,9 +75,10 @@ const TREE: { readonly [name: string]: { readonly [name: string]: unknown } } = 
   topic: { list: {}, create: {}, delete: {} },
   group: { create: {}, list: {}, delete: {} },
   send: {},
+  consume: {},
   lag: {},
   ping: {},
-  bench: { produce: {} }
+  bench: { produce: {}, consume: {} }
 }
 
 /** The command the arguments select (`rmq topic create`), for error lines. */

@@ -1,13 +1,14 @@
 /**
  * The client side of `rmq send`, `consume` and `bench`: a `ClientInstance` on the command line's
- * name servers, and a `Producer` on it. Built per command, closed with it (the client then
- * unregisters from the brokers, as Java's does on shutdown).
+ * name servers, and a `Producer` or a `Consumer` on it. Built per command, closed with it (the
+ * client then persists its offsets and unregisters from the brokers, as Java's does on shutdown).
  *
  * @since 0.1.0
  */
-import { ClientInstance, Producer } from "@effect-rocketmq/client"
-import { Layer } from "effect"
+import { ClientInstance, Consumer, Producer } from "@effect-rocketmq/client"
+import { Effect, Layer } from "effect"
 import { Flag } from "effect/cli"
+import { UsageError } from "./Output.ts"
 
 /**
  * The producer group `rmq` sends with unless told otherwise.
@@ -45,3 +46,59 @@ export const producerGroupFlag = Flag.String("group").pipe(
   Flag.withDescription("The producer group")
 )
 
+
+/**
+ * A consumer on a client instance on `namesrv`. It first asks the name servers for the route of
+ * every subscribed topic, so a topic that does not exist, or a name server that does not answer,
+ * fails the command at once (a consumer alone would wait for the route to appear).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const consumer = (namesrv: string, options: Consumer.Options) =>
+  Layer.effect(
+    Consumer.Consumer,
+    Effect.gen(function*() {
+      const instance = yield* ClientInstance.ClientInstance
+      yield* Effect.forEach(Object.keys(options.subscriptions), (topic) => instance.route(topic), { discard: true })
+      return yield* Consumer.make(options)
+    })
+  ).pipe(Layer.provide(instance(namesrv)))
+
+/**
+ * `--from first|last|TIMESTAMP`: where a consumer group with no committed offset starts.
+ *
+ * @since 0.1.0
+ * @category flags
+ */
+export const fromFlag = (fallback: "first" | "last") =>
+  Flag.String("from").pipe(
+    Flag.withDefault(fallback),
+    Flag.withMetavar("first|last|TIMESTAMP"),
+    Flag.withDescription(
+      "Where a group with no committed offset starts: first, last, or a time (ISO 8601 such as 2026-11-30T12:00:00Z, " +
+        "or epoch milliseconds). A group that has committed offsets resumes from them"
+    )
+  )
+
+/**
+ * The consumer options a `--from` value stands for: Java's `CONSUME_FROM_FIRST_OFFSET`,
+ * `CONSUME_FROM_LAST_OFFSET`, or `CONSUME_FROM_TIMESTAMP` with its time.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const startingPoint = (
+  from: string
+): Effect.Effect<Pick<Consumer.Options, "consumeFromWhere" | "consumeTimestamp">, UsageError> => {
+  if (from === "first") return Effect.succeed({ consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET" })
+  if (from === "last") return Effect.succeed({ consumeFromWhere: "CONSUME_FROM_LAST_OFFSET" })
+  const millis = /^\d+$/.test(from) ? Number(from) : /^\d{4}-\d{2}-\d{2}/.test(from) ? Date.parse(from) : NaN
+  return Number.isSafeInteger(millis) && millis >= 0
+    ? Effect.succeed({ consumeFromWhere: "CONSUME_FROM_TIMESTAMP", consumeTimestamp: millis })
+    : Effect.fail(
+      new UsageError({
+        detail: `--from ${JSON.stringify(from)}: give first, last, an ISO 8601 time (2026-11-30T12:00:00Z) or epoch milliseconds`
+      })
+    )
+}

@@ -52,9 +52,10 @@ export class CommandFailed extends Schema.TaggedError<CommandFailed>()("CommandF
 
 /**
  * Errors that mean the command line was wrong: a usage error, an address that is not one, a
- * message the producer refuses before sending (a topic it may not send to, a body too large…).
+ * message the producer refuses before sending (a topic it may not send to, a body too large…),
+ * consumer options the consumer refuses before starting (a tag expression it cannot parse…).
  */
-const USAGE_TAGS: ReadonlySet<string> = new Set(["UsageError", "InvalidAddress", "InvalidMessage"])
+const USAGE_TAGS: ReadonlySet<string> = new Set(["UsageError", "InvalidAddress", "InvalidMessage", "InvalidConsumerOptions"])
 
 /** One line: newlines and runs of white space become single spaces. */
 export const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim()
@@ -103,8 +104,8 @@ const hint = (error: unknown, context: Context): string | undefined => {
 
 /**
  * The one-line report of a failed command and its exit code. `UsageError`, `InvalidAddress` (a
- * `--namesrv` or address argument that is not `host:port`) and `InvalidMessage` (a message the
- * producer refuses before sending) are usage failures; every other
+ * `--namesrv` or address argument that is not `host:port`), `InvalidMessage` (a message the
+ * producer refuses before sending) and `InvalidConsumerOptions` are usage failures; every other
  * error is an operation failure, worded by the CLI for the common ones and by the error's own
  * message (our errors say what happened and what to do) otherwise; a defect is an internal error.
  *

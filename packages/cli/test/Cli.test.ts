@@ -42,10 +42,12 @@ const HELP = [
   ["group", "list"],
   ["group", "delete"],
   ["send"],
+  ["consume"],
   ["lag"],
   ["ping"],
   ["bench"],
-  ["bench", "produce"]
+  ["bench", "produce"],
+  ["bench", "consume"]
 ] as const
 
 describe("rmq", () => {

@@ -1,8 +1,10 @@
 /**
- * The live progress line of `rmq bench`, as a terminal shows it (through a pseudo-terminal) and as
- * a pipe receives it.
+ * The live progress line of `rmq bench produce` and `consume`, as a terminal shows it (through a
+ * pseudo-terminal) and as a pipe receives it.
  */
+import { Broker, Message } from "@effect-rocketmq/client"
 import { assert, describe, expect, it } from "@effect/vitest"
+import { RemotingClient } from "@effect-rocketmq/remoting"
 import { InMemoryRocketMQ } from "@effect-rocketmq/testkit"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
@@ -47,6 +49,26 @@ describe("rmq bench progress", () => {
       assert.isAtLeast(lines.length, 2)
       for (const line of lines) assert.match(line, /^produce [\d,]+ sent {2}[\d,]+ msg\/s/)
       assert.match(pipe.stdout, /^produced [\d,]+ messages of 64 B/)
+    })), 600_000)
+
+  it.live("bench consume redraws its line in place on a terminal while it drains a backlog, then sums up", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const served = yield* InMemoryRocketMQ.serve({ port: 0, brokerPorts: [0] })
+      const broker = served.rmq.broker().address()
+      yield* Effect.forEach(Array.from({ length: 2000 }), (_, i) =>
+        Broker.sendMessage(broker, Message.make("BenchTerminal", `m${i}`), { queueId: i % 4 }), { concurrency: 16, discard: true }).pipe(
+          Effect.provide(RemotingClient.layer({ nameServerAddresses: served.address }))
+        )
+      const terminal = yield* inTerminal(["--namesrv", served.address, "bench", "consume", "--topic", "BenchTerminal", "--idle", "2"])
+      assert.strictEqual(terminal.code, 0, terminal.screen)
+      const frames = terminal.screen.split(REDRAW).slice(1).map((frame) => frame.split(/\r?\n/)[0]!)
+      // At least one frame while it runs (every 250 ms) and the last one when it ends.
+      assert.isAtLeast(frames.length, 2, JSON.stringify(terminal.screen))
+      for (const frame of frames) assert.match(frame, /^consume [\d,]+ consumed {2}[\d,]+ msg\/s {2}p50 [\d.]+ ms {2}p99 [\d.]+ ms$/)
+      expect(frames.at(-1)).toMatch(/^consume 2,000 consumed/)
+      const beforeSummary = terminal.screen.slice(0, terminal.screen.indexOf("consumed 2,000 messages"))
+      expect(beforeSummary.split(/\r?\n/).filter((l) => l.length > 0)).toHaveLength(1)
+      assert.match(terminal.screen, /consumed 2,000 messages \([\d,]+ B\) of BenchTerminal as group rmq_bench_\w+ in [\d.]+ s/)
     })), 600_000)
 
   it.live("prints no progress with --json, only the summary object", () =>

@@ -1,6 +1,6 @@
 /**
  * `rmq` against a real Apache RocketMQ 5.3.3 (the cluster of the integration project's setup), as
- * real processes: cluster, route, topic and group administration, send, lag, ping and bench.
+ * real processes: cluster, route, topic and group administration, send, consume, lag, ping and bench.
  */
 import { Broker, Offsets } from "@effect-rocketmq/client"
 import { assert, describe, expect, it } from "@effect/vitest"
@@ -115,6 +115,49 @@ describe.skipIf(real === undefined)(`rmq against a real broker${"skip" in provid
       expect(tableRows(table.stdout).at(-1)).toEqual(["TOTAL", "4"])
     }), 300_000)
 
+  it.live("messages sent with rmq send are printed by rmq consume with their bodies, tags, keys and properties, and the group's lag is then 0", () =>
+    Effect.gen(function*() {
+      const topic = `CliConsume_${runId}`
+      const group = `cli_consume_${runId}`
+      const created = yield* against(["topic", "create", topic, "--queues", "2"])
+      assert.strictEqual(created.code, 0, created.stderr)
+      const binary = new Uint8Array([0x00, 0xc3, 0x28, 0xff])
+      const sent = yield* Effect.all([
+        against(["send", topic, "hello ✓", "--tag", "greeting", "--key", "k1", "--prop", "a=b", "--json"]),
+        against(["send", topic, "second", "--json"]),
+        rmq(["--namesrv", real!.namesrvAddr, "send", topic, "--json"], { input: binary })
+      ], { concurrency: 3 })
+      for (const run of sent) assert.strictEqual(run.code, 0, run.stderr)
+      const msgIds = sent.map((run) => jsonLines(run.stdout)[0]!["msgId"])
+
+      const consumed = yield* against(["consume", topic, "--group", group, "--from", "first", "--count", "3", "--json"])
+      assert.strictEqual(consumed.code, 0, consumed.stderr)
+      const lines = jsonLines(consumed.stdout)
+      expect(lines.map((l) => l["msgId"]).sort()).toEqual([...msgIds].sort())
+      const byId = new Map(lines.map((l) => [l["msgId"], l]))
+      expect(byId.get(msgIds[0])).toMatchObject({
+        topic,
+        body: "hello ✓",
+        bodyEncoding: "utf8",
+        tags: "greeting",
+        keys: ["k1"],
+        userProperties: { a: "b" },
+        reconsumeTimes: 0
+      })
+      expect(byId.get(msgIds[1])).toMatchObject({ body: "second", bodyEncoding: "utf8", tags: null })
+      expect(byId.get(msgIds[2])).toMatchObject({ body: Buffer.from(binary).toString("base64"), bodyEncoding: "base64", bodySize: 4 })
+
+      const lag = yield* against(["lag", group, "--topic", topic, "--json"])
+      assert.strictEqual(lag.code, 0, lag.stderr)
+      expect(jsonLines(lag.stdout).at(-1)).toEqual({ group, total: 0, queues: 2 * real!.brokers.length })
+      const missing = yield* against(["consume", `CliMissing_${runId}`, "--group", group])
+      assert.strictEqual(missing.code, 1)
+      expect(missing.stderr).toBe(
+        `rmq consume: topic "CliMissing_${runId}" does not exist (name server ${real!.namesrvAddr}). ` +
+          `Create it with \`rmq topic create CliMissing_${runId}\`.\n`
+      )
+    }), 300_000)
+
   it.live("ping measures round trips to the name server and the broker", () =>
     Effect.gen(function*() {
       const runs = yield* Effect.all([
@@ -127,12 +170,15 @@ describe.skipIf(real === undefined)(`rmq against a real broker${"skip" in provid
       }
     }), 300_000)
 
-  it.live("bench produce sends to a real broker and sums up", () =>
+  it.live("bench produce sends to a real broker and bench consume drains it, each summing up", () =>
     Effect.gen(function*() {
       const topic = `CliBench_${runId}`
       yield* against(["topic", "create", topic, "--queues", "4"])
       const run = yield* against(["bench", "produce", "--topic", topic, "--count", "300", "--concurrency", "8", "--json"])
       assert.strictEqual(run.code, 0, run.stderr)
       expect(jsonLines(run.stdout)[0]).toMatchObject({ bench: "produce", topic, messages: 300, errors: 0 })
+      const drained = yield* against(["bench", "consume", "--topic", topic, "--group", `cli_bench_${runId}`, "--count", "300", "--idle", "10", "--json"])
+      assert.strictEqual(drained.code, 0, drained.stderr)
+      expect(jsonLines(drained.stdout)[0]).toMatchObject({ bench: "consume", topic, messages: 300, bytes: 300 * 128 })
     }), 300_000)
 })

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Console, Effect } from "effect"
+import { Cause, Console, Effect, Logger, References } from "effect"
 import { CliError, CliOutput, Command } from "effect/cli"
 import * as BenchCommand from "./BenchCommand.ts"
 import * as ClusterCommand from "./ClusterCommand.ts"
@@ -119,6 +119,12 @@ const findError = <E>(cause: Cause.Cause<E>): unknown => {
 export const main = (args: ReadonlyArray<string>) =>
   Command.runWith(command, { version: VERSION })(args).pipe(
     Effect.provide(CliOutput.layerPresenter(presenter)),
+    // stdout carries results only (a table, JSON lines, consumed messages): the library's own log
+    // lines go to stderr, and only errors unless --log-level asks for more. A new consumer group's
+    // first rebalance warns, for instance, that its %RETRY% topic has no route yet (the broker
+    // creates it on the first send-back): the normal start of every `rmq consume` of a new group.
+    Effect.provideService(Logger.LogToStderr, true),
+    Effect.provideService(References.MinimumLogLevel, "Error"),
     Effect.matchCauseEffect({
       onSuccess: () => Effect.succeed(Output.ExitCode.Ok),
       onFailure: (cause) => {

@@ -24,6 +24,7 @@ const banner = (served: InMemoryRocketMQ.Served): string => {
     `  export ROCKETMQ_NAMESRV_ADDR=${served.address}`,
     "Then, in another terminal:",
     `  npx rmq send TestTopic "hello"`,
+    `  npx rmq consume TestTopic --group demo`,
     `  npx rmq route TestTopic`,
     "",
     "Topics and consumer groups are created on first use. Messages are kept in memory only.",

@@ -300,6 +300,7 @@ describe("rmq dev", () => {
       assertOneLine(clash.stderr, `rmq dev: Cannot listen on ${address}`)
       const stopped = yield* dev.stop
       expect(stopped.stdout).toContain("npx rmq send TestTopic")
+      expect(stopped.stdout).toContain("npx rmq consume TestTopic --group demo")
       expect(stopped.stdout).toContain("npx rmq route TestTopic")
     })), 600_000)
 })

@@ -22,9 +22,9 @@ import { Admin, Broker, Message, NameServer } from "@effect-rocketmq/client"
 import { RemotingClient, RemotingError } from "@effect-rocketmq/remoting"
 import { Effect, Schedule } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
-import * as Net from "node:net"
 import { fileURLToPath } from "node:url"
 import * as JavaClient from "../java/JavaClient.ts"
+import { cluster } from "./cluster.ts"
 import { fmt, median, table } from "./harness.ts"
 
 const int = (name: string, fallback: number) => {
@@ -42,50 +42,6 @@ const here = fileURLToPath(new URL(".", import.meta.url))
 interface Result {
   readonly perSecond: number
   readonly cpuUsPerMessage: number
-}
-
-// ---------------------------------------------------------------------------------------------
-// The cluster
-// ---------------------------------------------------------------------------------------------
-
-const portFree = (port: number, host: string): Promise<boolean> =>
-  new Promise((resolve) => {
-    const server = Net.createServer()
-    server.once("error", () => resolve(false))
-    server.listen(port, host, () => server.close(() => resolve(true)))
-  })
-
-const runScript = (script: string, env: NodeJS.ProcessEnv): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(`${here}../rocketmq/${script}`, [], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] })
-    let out = ""
-    child.stdout!.on("data", (d: Buffer) => (out += d.toString()))
-    child.once("error", reject)
-    child.once("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`scripts/rocketmq/${script} exited ${code}`))))
-  })
-
-/** The cluster to use, and how to stop it if it was started here. */
-const cluster = async (): Promise<{ namesrv: string; broker: string; stop: () => Promise<void> }> => {
-  const given = process.env.ROCKETMQ_NAMESRV_ADDR
-  const broker = process.env.ROCKETMQ_BROKER_ADDR
-  if (given !== undefined && given !== "" && broker !== undefined && broker !== "") {
-    return { namesrv: given, broker, stop: async () => {} }
-  }
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 20000)
-    const ports = [base, base + 10, base + 8, base + 11]
-    const free = await Promise.all(ports.map((p, i) => portFree(p, i === 3 ? "0.0.0.0" : "127.0.0.1")))
-    if (!free.every(Boolean)) continue
-    const env = { ROCKETMQ_NAMESRV_PORT: String(base), ROCKETMQ_BROKER_PORT: String(base + 10) }
-    console.error(`starting Apache RocketMQ on 127.0.0.1:${base} / :${base + 10} (scripts/rocketmq/up)`)
-    await runScript("up", env)
-    return {
-      namesrv: `127.0.0.1:${base}`,
-      broker: `127.0.0.1:${base + 10}`,
-      stop: () => runScript("down", { ...env, ROCKETMQ_STOP_TIMEOUT: "5" }).then(() => undefined)
-    }
-  }
-  throw new Error("no free loopback ports for a RocketMQ name server and broker")
 }
 
 // ---------------------------------------------------------------------------------------------

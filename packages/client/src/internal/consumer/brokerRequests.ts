@@ -18,13 +18,12 @@
  */
 import { RemotingCommand, ResponseCode } from "@effect-rocketmq/remoting"
 import { Clock, Deferred, Effect, FiberMap, FiberSet, Queue, Result } from "effect"
-import type { NackOptions } from "../../Consumer.ts"
 import { MessageDecodeError } from "../../ClientError.ts"
 import * as Headers from "../../Headers.ts"
 import * as MQ from "../../MessageQueue.ts"
 import type * as MessageQueue from "../../MessageQueue.ts"
 import * as StoredMessage from "../../StoredMessage.ts"
-import { ACK, type Ctx, type Item, nack, type Outcome } from "./context.ts"
+import { AwaitedItem, type Ctx, type Item, type Outcome } from "./context.ts"
 import * as QueueKeyed from "./queueKeyed.ts"
 import * as RunningInfo from "./runningInfo.ts"
 
@@ -48,27 +47,19 @@ const systemError = (request: RemotingCommand.RemotingCommand, remark: string) =
 const success = (request: RemotingCommand.RemotingCommand, body: string) =>
   RemotingCommand.response(request, ResponseCode.SUCCESS, undefined, { body: new TextEncoder().encode(body) })
 
-class DirectItem implements Item {
-  readonly result = Deferred.makeUnsafe<Outcome>()
+class DirectItem extends AwaitedItem implements Item {
   readonly entry = undefined
   readonly message: StoredMessage.StoredMessage
   readonly queue: MessageQueue.MessageQueue
 
   constructor(message: StoredMessage.StoredMessage, queue: MessageQueue.MessageQueue) {
+    super()
     this.message = message
     this.queue = queue
   }
 
   claim(): boolean {
     return true
-  }
-  settle = (outcome: Outcome): Effect.Effect<void> => Effect.asVoid(Deferred.succeed(this.result, outcome))
-  get ack(): Effect.Effect<void> {
-    return this.settle(ACK)
-  }
-  nack = (options?: NackOptions): Effect.Effect<void> => this.settle(nack(options, false))
-  get abandon(): Effect.Effect<void> {
-    return this.settle({ _tag: "Skipped" })
   }
 }
 

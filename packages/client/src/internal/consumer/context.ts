@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { type Cause, type Clock, Duration, type Effect, type FiberMap, type FiberSet, Option, type Queue } from "effect"
+import { type Cause, type Clock, Deferred, Duration, Effect, type FiberMap, type FiberSet, Option, type Queue } from "effect"
 import type { Delivery, NackOptions } from "../../Consumer.ts"
 import type * as Allocation from "../../Allocation.ts"
 import type * as FlowControl from "./flowControl.ts"
@@ -13,6 +13,7 @@ import type * as Metrics from "./metrics.ts"
 import type { OffsetStore } from "./offsetStore.ts"
 import type { Port, PortError } from "./port.ts"
 import type { QueueEntry } from "./queueEntry.ts"
+import type * as StoredMessage from "../../StoredMessage.ts"
 import type * as StartOffset from "./startOffset.ts"
 import type { Stats } from "./stats.ts"
 import type { Subscription } from "./subscription.ts"
@@ -75,6 +76,28 @@ export interface Item extends Delivery {
   readonly settle: (outcome: Outcome) => Effect.Effect<void>
   /** The user dropped the item unsettled (its handler was interrupted): deliver it again. */
   readonly abandon: Effect.Effect<void>
+}
+
+/**
+ * @internal: an item whose outcome the fiber that offered it awaits (`result`): an orderly queue's
+ * next message, a CONSUME_MESSAGE_DIRECTLY request. Settling completes `result` once; what the
+ * outcome means is up to that fiber.
+ */
+export abstract class AwaitedItem {
+  readonly result = Deferred.makeUnsafe<Outcome>()
+  abstract readonly message: StoredMessage.StoredMessage
+
+  settle = (outcome: Outcome): Effect.Effect<void> => Effect.asVoid(Deferred.succeed(this.result, outcome))
+
+  get ack(): Effect.Effect<void> {
+    return this.settle(ACK)
+  }
+
+  nack = (options?: NackOptions): Effect.Effect<void> => this.settle(nack(options, false))
+
+  get abandon(): Effect.Effect<void> {
+    return this.settle({ _tag: "Skipped" })
+  }
 }
 
 /** @internal */

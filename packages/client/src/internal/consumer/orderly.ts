@@ -22,8 +22,7 @@ import { Clock, Deferred, Effect, Exit, Latch, Queue } from "effect"
 import type * as MessageQueue from "../../MessageQueue.ts"
 import * as MQ from "../../MessageQueue.ts"
 import type * as StoredMessage from "../../StoredMessage.ts"
-import type { NackOptions } from "../../Consumer.ts"
-import { ACK, type Ctx, type Item, nack, type Outcome } from "./context.ts"
+import { AwaitedItem, type Ctx, type Item, type Outcome } from "./context.ts"
 import * as Delivery from "./delivery.ts"
 import type { QueueEntry } from "./queueEntry.ts"
 import * as Retry from "./retry.ts"
@@ -34,13 +33,13 @@ export const LOCK_RENEW_INTERVAL_MILLIS = 20_000
 /** @internal: the first renewal runs this long after the consumer starts. */
 export const LOCK_RENEW_INITIAL_DELAY_MILLIS = 1_000
 
-class OrderlyItem implements Item {
-  readonly result = Deferred.makeUnsafe<Outcome>()
+class OrderlyItem extends AwaitedItem implements Item {
   private handed = false
   readonly entry: QueueEntry
   readonly message: StoredMessage.StoredMessage
 
   constructor(entry: QueueEntry, message: StoredMessage.StoredMessage) {
+    super()
     this.entry = entry
     this.message = message
   }
@@ -57,18 +56,6 @@ class OrderlyItem implements Item {
     this.handed = true
     this.entry.handedOut()
     return true
-  }
-
-  settle = (outcome: Outcome): Effect.Effect<void> => Effect.asVoid(Deferred.succeed(this.result, outcome))
-
-  get ack(): Effect.Effect<void> {
-    return this.settle(ACK)
-  }
-
-  nack = (options?: NackOptions): Effect.Effect<void> => this.settle(nack(options, false))
-
-  get abandon(): Effect.Effect<void> {
-    return this.settle({ _tag: "Skipped" })
   }
 
   get wasHandedOut(): boolean {

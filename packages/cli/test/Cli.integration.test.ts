@@ -83,7 +83,7 @@ describe.skipIf(real === undefined)(`rmq against a real broker${"skip" in provid
       expect(gone.stderr).toBe(`rmq route: topic "${topic}" does not exist (name server ${real!.namesrvAddr}). Create it with \`rmq topic create ${topic}\`.\n`)
     }), 300_000)
 
-  it.live("a consumer group is created and listed, and its lag is the messages it has not committed", () =>
+  it.live("a consumer group is created and listed, its lag is the messages it has not committed, and it is deleted", () =>
     Effect.gen(function*() {
       const topic = `CliLag_${runId}`
       const group = `cli_lag_${runId}`
@@ -113,6 +113,12 @@ describe.skipIf(real === undefined)(`rmq against a real broker${"skip" in provid
       expect(lines.at(-1)).toEqual({ group, total: 4, queues: 2 * real!.brokers.length })
       const table = yield* against(["lag", group, "--topic", topic])
       expect(tableRows(table.stdout).at(-1)).toEqual(["TOTAL", "4"])
+
+      const deleted = yield* against(["group", "delete", group, "--clean-offsets"])
+      assert.strictEqual(deleted.code, 0, deleted.stderr)
+      expect(deleted.stdout).toBe(`deleted consumer group ${group} from ${real!.brokers.map((b) => b.name).join(", ")}\n`)
+      const after = yield* against(["group", "list", "--json"])
+      assert.isUndefined(jsonLines(after.stdout).find((g) => g["groupName"] === group))
     }), 300_000)
 
   it.live("messages sent with rmq send are printed by rmq consume with their bodies, tags, keys and properties, and the group's lag is then 0", () =>

@@ -116,6 +116,32 @@ describe("Consumer engine (concurrent)", () => {
       assert.strictEqual(cluster.state.offsets.get(key(0)) ?? 0n, 0n)
     }), 30_000)
 
+  it.effect("run interrupted with a full hand-off queue returns at once, and the abandoned messages are handed out again", () =>
+    Effect.gen(function*() {
+      const cluster = topic(1)
+      for (let i = 0; i < 300; i++) cluster.append("T", "broker-a", 0, `m${i}`)
+      const { close, consumer } = yield* start(cluster, "c1", FIRST)
+      // Four handlers stall while the pullers fill the bounded hand-off queue behind them.
+      const stalled = yield* Effect.forkChild(consumer.run(() => Effect.never, { concurrency: 4 }))
+      for (let i = 0; i < 5; i++) {
+        yield* settle
+        yield* TestClock.adjust("1 second")
+      }
+      // Each interrupted handler hands its message back; none may wait for room in the queue.
+      const interrupted = yield* Effect.forkChild(Fiber.interrupt(stalled))
+      yield* settle
+      assert.isDefined(interrupted.pollUnsafe(), "interrupting run waited for room in the full hand-off queue")
+      const seen = new Set<string>()
+      yield* Effect.forkChild(consumer.run((d) => Effect.sync(() => seen.add(d.message.msgId))))
+      for (let i = 0; i < 10 && seen.size < 300; i++) {
+        yield* settle
+        yield* TestClock.adjust("1 second")
+      }
+      assert.strictEqual(seen.size, 300)
+      yield* close
+      assert.strictEqual(cluster.state.offsets.get(key(0)), 300n)
+    }), 30_000)
+
   it.effect("stops every fiber on close: no pull afterwards, readers end, and late acknowledgements change nothing", () =>
     Effect.gen(function*() {
       const cluster = topic(2)

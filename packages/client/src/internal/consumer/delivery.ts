@@ -239,11 +239,17 @@ export const sendBack = (ctx: Ctx, back: SendBackRequest): Effect.Effect<boolean
   )
 
 // Hands a held message out again, with its local reconsume count, if its queue is still active.
+// Never waits for room in the bounded hand-off queue: an interrupted handler abandons its message
+// from an uninterruptible finalizer, and when every reader is being interrupted nobody makes room
+// (interrupting `run` with a backlog would never return). A full queue takes the item from a
+// background fiber of the consumer instead; if the consumer closes first, the message stays held
+// below the committed offset and is delivered again by the queue's next owner.
 const redeliver = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.StoredMessage): Effect.Effect<void> =>
   Effect.suspend(() => {
     if (entry.state !== "active" || !entry.pq.has(message.queueOffset)) return Effect.void
-    const again = { ...message, reconsumeTimes: entry.reconsumeTimes(message) }
-    return Effect.asVoid(Queue.offer(ctx.handoff, item(ctx, entry, again)))
+    const again = item(ctx, entry, { ...message, reconsumeTimes: entry.reconsumeTimes(message) })
+    if (Queue.offerUnsafe(ctx.handoff, again)) return Effect.void
+    return Effect.asVoid(FiberSet.run(ctx.background, Queue.offer(ctx.handoff, again)))
   })
 
 /** @internal: whether a held message is a record whose content could not be decoded. */

@@ -56,7 +56,13 @@ const errorOf = (exit: Exit.Failure<unknown, ChannelError>): ChannelError | unde
   return undefined
 }
 
-/** @internal */
+/**
+ * @internal
+ *
+ * Longer than this project's 150-line guide on purpose: it is a closure of short named steps (one
+ * per request shape) that share the channel's opaque counter and settings; as module functions each
+ * per-request step would take that state as arguments on the hot path.
+ */
 export const make = (core: ChannelCore, settings: RequestSettings): Requests => {
   const { address, queue, table, clock } = core
   const { defaultTimeoutMillis, serializeType, maxFrameLength } = settings

@@ -59,7 +59,13 @@ export interface Policy {
   ) => Effect.Effect<void, RemotingClientError>
 }
 
-/** @internal */
+/**
+ * @internal
+ *
+ * Longer than this project's 150-line guide on purpose: a closure of short named steps (settle,
+ * sendOn, exchange, afterFirst, then the three call paths) over one client's pool, permits and
+ * hooks; every step is read and tested through the three paths it serves.
+ */
 export const make = (options: PolicyOptions): Policy => {
   const { pool, invokePermits, onewayPermits, hooks, reconnectOnGoAway, now } = options
   const hasBefore = hooks.some((hook) => hook.beforeRequest !== undefined)

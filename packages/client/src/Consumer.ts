@@ -233,8 +233,9 @@ const localBackend = (path: string) =>
 /**
  * Starts a consumer on the {@link ClientInstance} in context, for the life of the current scope.
  *
- * It registers the group with the instance (heartbeats carry it from then on), rebalances at once
- * and starts pulling; messages wait, held and bounded by the flow-control limits, until
+ * It registers the group with the instance (heartbeats carry it from then on), reads the subscribed
+ * topics' routes and heartbeats every broker in them (as Java's start does), rebalances at once and
+ * starts pulling; messages wait, held and bounded by the flow-control limits, until
  * {@link ConsumerShape.run} or {@link ConsumerShape.stream} reads them. Closing the scope stops
  * pulling, gives handed-out messages `drainTimeout` to be settled, persists every committed offset,
  * releases orderly locks, then unregisters the group (UNREGISTER_CLIENT), in that order.
@@ -273,6 +274,13 @@ export const make = (options: Options): Effect.Effect<ConsumerShape, MakeError, 
       })
     })
     yield* Effect.addFinalizer(() => Scope.close(engineScope, Exit.void))
+    // As Java's start: the subscribed topics' routes first, then a heartbeat to every broker in
+    // them, then the first rebalance — so the brokers know this member when it asks for the group's
+    // member list (otherwise a new group's first round finds "no consumer for this group").
+    yield* Effect.forEach(config.subscriptions, (subscription) => Effect.ignore(port.subscribeQueues(subscription.topic)), {
+      discard: true
+    })
+    yield* instance.heartbeatNow
     yield* engine.start
     return Service.fromEngine(engine)
   })

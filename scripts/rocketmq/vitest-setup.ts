@@ -13,10 +13,10 @@
  */
 import { execFileSync, spawn } from "node:child_process"
 import { existsSync } from "node:fs"
-import * as Net from "node:net"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { TestProject } from "vitest/node"
+import { freeClusterPorts, PORT_STEP } from "./ports.ts"
 
 /** One broker of the cluster: its name (`broker-a`, …) and the address of its master. */
 export interface RocketMQBroker {
@@ -45,8 +45,6 @@ declare module "vitest" {
 const here = dirname(fileURLToPath(import.meta.url))
 const required = process.env.ROCKETMQ_IT !== undefined && process.env.ROCKETMQ_IT !== "" && process.env.ROCKETMQ_IT !== "0"
 const brokerCount = Number(process.env.ROCKETMQ_BROKERS ?? "2")
-/** Broker i listens on the first broker's port + 10 i (scripts/rocketmq/_common.sh). */
-const PORT_STEP = 10
 
 const has = (command: string): boolean => {
   try {
@@ -55,33 +53,6 @@ const has = (command: string): boolean => {
   } catch {
     return false
   }
-}
-
-const portFree = (port: number, host: string): Promise<boolean> =>
-  new Promise((resolve) => {
-    const server = Net.createServer()
-    server.once("error", () => resolve(false))
-    server.listen(port, host, () => server.close(() => resolve(true)))
-  })
-
-/**
- * A name server port and a first broker port such that every broker's ports (port, port-2 and
- * port+1, the last on 0.0.0.0) are free.
- */
-const freePorts = async (): Promise<[number, number]> => {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    // Below Linux's ephemeral range (32768-60999): there an outgoing connection of any process can
-    // take a port between this check and the JVM's bind. The suites' own clusters use 11000-19000.
-    const base = 20000 + Math.floor(Math.random() * (12000 - brokerCount * PORT_STEP))
-    const checks: Array<[number, string]> = [[base, "127.0.0.1"]]
-    for (let i = 0; i < brokerCount; i++) {
-      const port = base + 10 + i * PORT_STEP
-      checks.push([port, "127.0.0.1"], [port - 2, "127.0.0.1"], [port + 1, "0.0.0.0"])
-    }
-    const free = await Promise.all(checks.map(([port, host]) => portFree(port, host)))
-    if (free.every(Boolean)) return [base, base + 10]
-  }
-  throw new Error("could not find free loopback ports for a RocketMQ name server and its brokers")
 }
 
 /**
@@ -144,7 +115,7 @@ export default async function setup(project: TestProject) {
     project.provide("rocketmq", { skip: reason })
     return
   }
-  const [namesrvPort, brokerPort] = await freePorts()
+  const [namesrvPort, brokerPort] = await freeClusterPorts(brokerCount, 20000, 12000 - brokerCount * PORT_STEP)
   const env = {
     ROCKETMQ_NAMESRV_PORT: String(namesrvPort),
     ROCKETMQ_BROKER_PORT: String(brokerPort),

@@ -5,10 +5,10 @@
  */
 import { execFileSync, spawn } from "node:child_process"
 import * as Fs from "node:fs"
-import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import { freeClusterPorts } from "../../../../scripts/rocketmq/ports.ts"
 
 const scripts = fileURLToPath(new URL("../../../../scripts/rocketmq/", import.meta.url))
 
@@ -51,26 +51,11 @@ export interface OwnCluster {
   readonly stop: () => Promise<void>
 }
 
-const portFree = (port: number, host: string): Promise<boolean> =>
-  new Promise((resolve) => {
-    const server = Net.createServer()
-    server.once("error", () => resolve(false))
-    server.listen(port, host, () => server.close(() => resolve(true)))
-  })
-
-/** A name server port and a broker port whose fast (port-2) and HA (port+1, 0.0.0.0) ports are free too. */
-const freePorts = async (): Promise<[number, number]> => {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    // Below Linux's ephemeral range (32768-60999), where an outgoing connection of any process can
-    // take a port between this check and the JVM's bind (seen: "Failed to bind to 127.0.0.1:48252"),
-    // and below the shared cluster's range (20000-32000); above the harness's defaults (9876, 10911).
-    const base = 11000 + Math.floor(Math.random() * 8000)
-    const checks: Array<[number, string]> = [[base, "127.0.0.1"], [base + 10, "127.0.0.1"], [base + 8, "127.0.0.1"], [base + 11, "0.0.0.0"]]
-    const free = await Promise.all(checks.map(([port, host]) => portFree(port, host)))
-    if (free.every(Boolean)) return [base, base + 10]
-  }
-  throw new Error("could not find free loopback ports for a RocketMQ name server and broker")
-}
+/**
+ * A name server port and a broker port (with its fast and HA ports) free now: 11000-19000, below
+ * the ephemeral range and the shared cluster's range (20000-32000), above the harness's defaults.
+ */
+const freePorts = () => freeClusterPorts(1, 11000, 8000)
 
 const run = (script: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> =>
   new Promise((resolve, reject) => {

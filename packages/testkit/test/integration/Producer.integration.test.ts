@@ -8,23 +8,11 @@ import { Broker, ClientInstance, Message, Producer, Properties } from "@effect-r
 import type { StoredMessage } from "@effect-rocketmq/client"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect } from "effect"
-import { cluster, createTopic, poll, runId, skipReason } from "./support.ts"
+import { cluster, createTopic, poll, runId, skipReason, startProducer } from "./support.ts"
 
 const real = cluster()
 
-/** A client instance and a producer of a fresh group, with timeouts for a loaded machine. */
-const producer = (options?: Partial<Producer.ProducerOptions>) =>
-  Effect.gen(function*() {
-    const instance = yield* ClientInstance.make({
-      nameServerAddresses: real!.namesrvAddr,
-      apiTimeout: "10 seconds",
-      remoting: { defaultTimeout: "10 seconds" }
-    })
-    const made = yield* Producer.make({ group: `it_pg_${runId()}`, sendMsgTimeout: "10 seconds", ...options }).pipe(
-      Effect.provideService(ClientInstance.ClientInstance, instance)
-    )
-    return { instance, producer: made }
-  })
+const producer = (options?: Partial<Producer.ProducerOptions>) => startProducer(real!, "it_pg", options)
 
 /** Every message of a queue from offset 0 up to `count` of them (at most `seconds` of polling). */
 const pullQueue = (instance: ClientInstance.ClientInstanceShape, topic: string, queueId: number, count: number, seconds = 30) =>

@@ -4,28 +4,17 @@
  * transaction — Java reads intact; and what Java's producer sends — a delay, a transaction, a
  * batch, an LZ4 body — our pull decodes intact.
  */
-import { Broker, ClientInstance, Message, Producer, Properties } from "@effect-rocketmq/client"
+import { Broker, Message, Producer, Properties } from "@effect-rocketmq/client"
 import type { StoredMessage } from "@effect-rocketmq/client"
 import { assert, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as JavaClient from "../../../../scripts/java/JavaClient.ts"
-import { cluster, createTopic, poll, runId, skipReason } from "./support.ts"
+import { cluster, createTopic, poll, runId, skipReason, startProducer } from "./support.ts"
 
 const real = cluster()
 const reason = real === undefined ? skipReason() : JavaClient.missing()
 
-const producer = (options?: Partial<Producer.ProducerOptions>) =>
-  Effect.gen(function*() {
-    const instance = yield* ClientInstance.make({
-      nameServerAddresses: real!.namesrvAddr,
-      apiTimeout: "10 seconds",
-      remoting: { defaultTimeout: "10 seconds" }
-    })
-    const made = yield* Producer.make({ group: `interop_pg_${runId()}`, sendMsgTimeout: "10 seconds", ...options }).pipe(
-      Effect.provideService(ClientInstance.ClientInstance, instance)
-    )
-    return { instance, producer: made }
-  })
+const producer = (options?: Partial<Producer.ProducerOptions>) => startProducer(real!, "interop_pg", options)
 
 const text = (size: number, seed: number) => new TextEncoder().encode(`seed ${seed} `.padEnd(size, "lorem ipsum dolor sit amet "))
 

@@ -2,7 +2,7 @@
  * The real cluster the "integration" project's global setup provides, or why there is none, and
  * the harness scripts that kill and restart its brokers and its name server.
  */
-import { Admin, NameServer } from "@effect-rocketmq/client"
+import { Admin, ClientInstance, NameServer, Producer } from "@effect-rocketmq/client"
 import type { Broker, RouteData } from "@effect-rocketmq/client"
 import { Channel, type Codec, RemotingClient } from "@effect-rocketmq/remoting"
 import { assert } from "@effect/vitest"
@@ -178,3 +178,20 @@ export const harnessCheck = (real: RocketMQCluster): { readonly ok: true } | { r
   const result = spawnSync(join(scripts, "broker-start"), [], { env: harnessEnv(real), encoding: "utf8", timeout: 180_000 })
   return result.status === 0 ? { ok: true } : { ok: false, code: result.status ?? 1, output: `${result.stdout}${result.stderr}` }
 }
+
+/**
+ * A client instance on `real` and a producer of a fresh group named `<prefix>_<runId>`, with
+ * timeouts for a loaded machine (10 s API, request and send timeouts unless `options` says).
+ */
+export const startProducer = (real: RocketMQCluster, prefix: string, options?: Partial<Producer.ProducerOptions>) =>
+  Effect.gen(function*() {
+    const instance = yield* ClientInstance.make({
+      nameServerAddresses: real.namesrvAddr,
+      apiTimeout: "10 seconds",
+      remoting: { defaultTimeout: "10 seconds" }
+    })
+    const producer = yield* Producer.make({ group: `${prefix}_${runId()}`, sendMsgTimeout: "10 seconds", ...options }).pipe(
+      Effect.provideService(ClientInstance.ClientInstance, instance)
+    )
+    return { instance, producer }
+  })

@@ -139,7 +139,8 @@ const recallHandle = (parts: Parts.Parts, entry: Store.Entry): string | undefine
   const realTopic = entry.message.properties["REAL_TOPIC"]
   if (slot === undefined || realTopic === undefined || realTopic.startsWith(Wire.RETRY_PREFIX)) return undefined
   const raw = ["v1", realTopic, parts.name, String(Number(slot) + 1), entry.message.properties["UNIQ_KEY"] ?? ""].join(" ")
-  return Buffer.from(raw, "utf8").toString("base64").replace(/\+/g, "-").replace(/\//g, "_")
+  const unpadded = Buffer.from(raw, "utf8").toString("base64url")
+  return unpadded.padEnd(Math.ceil(unpadded.length / 4) * 4, "=")
 }
 
 const storedAnswer = (send: Send, entries: ReadonlyArray<Store.Entry>, queueId: number, transactionId?: string, recall?: string) =>

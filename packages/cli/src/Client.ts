@@ -77,13 +77,39 @@ export const fromFlag = (fallback: "first" | "last") =>
     Flag.withMetavar("first|last|TIMESTAMP"),
     Flag.withDescription(
       "Where a group with no committed offset starts: first, last, or a time (ISO 8601 such as 2026-11-30T12:00:00Z, " +
-        "or epoch milliseconds). A group that has committed offsets resumes from them"
+        "Java's yyyyMMddHHmmss in local time such as 20261130120000, or epoch milliseconds). " +
+        "A group that has committed offsets resumes from them"
     )
   )
 
 /**
+ * Java's `consumeTimestamp` form, `yyyyMMddHHmmss` in the machine's time zone (as the Java client
+ * reads it), in epoch milliseconds; NaN when a field is out of range (month 13, 31 April, 25 h).
+ * Fourteen digits cannot be epoch milliseconds before the year 2286, so the forms do not overlap.
+ */
+const javaTimestamp = (digits: string): number => {
+  const [year, month, day, hour, minute, second] = [0, 4, 6, 8, 10, 12].map((at) =>
+    Number(digits.slice(at, at === 0 ? 4 : at + 2))
+  ) as [number, number, number, number, number, number]
+  const date = new Date(year, month - 1, day, hour, minute, second)
+  const sameFields = date.getFullYear() === year && date.getMonth() === month - 1 && date.getDate() === day &&
+    date.getHours() === hour && date.getMinutes() === minute && date.getSeconds() === second
+  return sameFields ? date.getTime() : NaN
+}
+
+const millisOf = (from: string): number =>
+  /^\d{14}$/.test(from)
+    ? javaTimestamp(from)
+    : /^\d+$/.test(from)
+    ? Number(from)
+    : /^\d{4}-\d{2}-\d{2}/.test(from)
+    ? Date.parse(from)
+    : NaN
+
+/**
  * The consumer options a `--from` value stands for: Java's `CONSUME_FROM_FIRST_OFFSET`,
- * `CONSUME_FROM_LAST_OFFSET`, or `CONSUME_FROM_TIMESTAMP` with its time.
+ * `CONSUME_FROM_LAST_OFFSET`, or `CONSUME_FROM_TIMESTAMP` with its time (ISO 8601, Java's
+ * `yyyyMMddHHmmss` in local time, or epoch milliseconds).
  *
  * @since 0.1.0
  * @category parsing
@@ -93,12 +119,13 @@ export const startingPoint = (
 ): Effect.Effect<Pick<Consumer.Options, "consumeFromWhere" | "consumeTimestamp">, UsageError> => {
   if (from === "first") return Effect.succeed({ consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET" })
   if (from === "last") return Effect.succeed({ consumeFromWhere: "CONSUME_FROM_LAST_OFFSET" })
-  const millis = /^\d+$/.test(from) ? Number(from) : /^\d{4}-\d{2}-\d{2}/.test(from) ? Date.parse(from) : NaN
+  const millis = millisOf(from)
   return Number.isSafeInteger(millis) && millis >= 0
     ? Effect.succeed({ consumeFromWhere: "CONSUME_FROM_TIMESTAMP", consumeTimestamp: millis })
     : Effect.fail(
       new UsageError({
-        detail: `--from ${JSON.stringify(from)}: give first, last, an ISO 8601 time (2026-11-30T12:00:00Z) or epoch milliseconds`
+        detail: `--from ${JSON.stringify(from)}: give first, last, an ISO 8601 time (2026-11-30T12:00:00Z), ` +
+          `Java's yyyyMMddHHmmss in local time (20261130120000) or epoch milliseconds`
       })
     )
 }

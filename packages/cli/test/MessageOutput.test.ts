@@ -54,13 +54,31 @@ describe("Client.startingPoint", () => {
       })
     }))
 
+  it.effect("reads Java's yyyyMMddHHmmss as a local time, including a leap day, as the Java client does", () =>
+    Effect.gen(function*() {
+      expect(yield* Client.startingPoint("20261130120000")).toEqual({
+        consumeFromWhere: "CONSUME_FROM_TIMESTAMP",
+        consumeTimestamp: new Date(2026, 10, 30, 12, 0, 0).getTime()
+      })
+      expect(yield* Client.startingPoint("20280229235959")).toEqual({
+        consumeFromWhere: "CONSUME_FROM_TIMESTAMP",
+        consumeTimestamp: new Date(2028, 1, 29, 23, 59, 59).getTime()
+      })
+    }))
+
   it.effect("refuses anything else with a usage error that says what to give", () =>
     Effect.gen(function*() {
-      for (const from of ["yesterday", "2026-13-45T99:00:00Z", "-5", "", "1e3", "9".repeat(20)]) {
+      const refused = [
+        ...["yesterday", "2026-13-45T99:00:00Z", "-5", "", "1e3", "9".repeat(20)],
+        // yyyyMMddHHmmss with a field out of range: month 13, 31 April, 29 February 2027, hour 24, second 60
+        ...["20261330120000", "20260431120000", "20270229120000", "20261130240000", "20261130120060"]
+      ]
+      for (const from of refused) {
         const error = yield* Effect.flip(Client.startingPoint(from))
         expect(error._tag).toBe("UsageError")
         expect(error.message).toBe(
-          `--from ${JSON.stringify(from)}: give first, last, an ISO 8601 time (2026-11-30T12:00:00Z) or epoch milliseconds`
+          `--from ${JSON.stringify(from)}: give first, last, an ISO 8601 time (2026-11-30T12:00:00Z), ` +
+            `Java's yyyyMMddHHmmss in local time (20261130120000) or epoch milliseconds`
         )
       }
     }))

@@ -50,6 +50,7 @@ import type { Clock } from "effect"
 import * as Address from "./Address.ts"
 import * as Channel from "./Channel.ts"
 import * as ChannelPool from "./ChannelPool.ts"
+import * as ClientBulk from "./internal/clientBulk.ts"
 import * as ClientPolicy from "./internal/clientPolicy.ts"
 import { Permits } from "./internal/permits.ts"
 import { spanIfTraced, traced } from "./internal/tracing.ts"
@@ -207,6 +208,19 @@ export interface RemotingClientShape {
     request: RemotingCommand.RemotingCommand,
     timeoutMillis?: number | undefined
   ) => Effect.Effect<RemotingCommand.RemotingCommand, RemotingClientError>
+  /**
+   * Sends every request to `address` and resumes once, with each request's own outcome in the
+   * order given: its response, or its typed error. Each request follows {@link invoke}'s rules
+   * (a permit, hooks, GO_AWAY's one retry, the after-hooks) under one deadline for all; they
+   * share one channel and one fiber suspension (see `Channel.sendWaitResponseAll`). Never fails
+   * as a whole: a bad address or a failed connect is every request's outcome. Interrupting it
+   * withdraws the requests still waiting.
+   */
+  readonly invokeAll: (
+    address: string,
+    requests: ReadonlyArray<RemotingCommand.RemotingCommand>,
+    timeoutMillis?: number | undefined
+  ) => Effect.Effect<Array<Result.Result<RemotingCommand.RemotingCommand, RemotingClientError>>>
   /** Sends `request` to `address` with the oneway bit; the timeout bounds connecting and enqueueing. */
   readonly invokeOneway: (
     address: string,
@@ -259,6 +273,10 @@ export const fromCalls = (
   const free: PermitsState = { total: defaults.invokePermits, free: defaults.invokePermits, waiting: 0 }
   return {
     send: (address, command, timeoutMillis) => calls.invokeOneway(address, command, timeoutMillis),
+    invokeAll: (address, requests, timeoutMillis) =>
+      Effect.forEach(requests, (request) => Effect.result(calls.invoke(address, request, timeoutMillis)), {
+        concurrency: "unbounded"
+      }),
     setNameServerAddresses: (addresses) =>
       Effect.map(Effect.fromResult(Address.parseList(addresses)), (parsed) => {
         nameServers = parsed.map(Address.format)
@@ -352,6 +370,8 @@ export const make = (
       now
     })
 
+    const bulk = ClientBulk.make({ pool, invokePermits, policy, now })
+
     const endpoints = new Map<string, ChannelPool.Endpoint>()
     const resolve = (input: string): Result.Result<ChannelPool.Endpoint, InvalidAddress> => {
       const cached = endpoints.get(input)
@@ -394,6 +414,13 @@ export const make = (
       invoke: (address, request, timeoutMillis) =>
         atAddress("RemotingClient.invoke", address, request.code, (endpoint) =>
           policy.invoke(endpoint, request, timeoutMillis ?? defaultTimeoutMillis)),
+      invokeAll: (address, requests, timeoutMillis) =>
+        Effect.withFiber((fiber) => {
+          const endpoint = resolve(address)
+          if (Result.isFailure(endpoint)) return Effect.succeed(requests.map(() => Result.fail(endpoint.failure)))
+          const call = bulk.invokeAll(endpoint.success, requests, timeoutMillis ?? defaultTimeoutMillis)
+          return spanIfTraced(fiber, "RemotingClient.invokeAll", () => endpoint.success.key, requests[0]?.code ?? 0, call)
+        }),
       invokeOneway: (address, request, timeoutMillis) =>
         atAddress("RemotingClient.invokeOneway", address, request.code, (endpoint) =>
           policy.enqueue("oneway", endpoint, request, timeoutMillis ?? defaultTimeoutMillis)),

@@ -16,14 +16,21 @@ import type * as Channel from "../Channel.ts"
 import type { ChannelPoolShape, Endpoint, Lease } from "../ChannelPool.ts"
 import type * as NameServerSelector from "../NameServerSelector.ts"
 import * as RemotingCommand from "../RemotingCommand.ts"
-import { type ConnectBackoff, type ConnectError, GoAway, NameServerUnavailable, TooManyRequests } from "../RemotingError.ts"
+import {
+  type ConnectBackoff,
+  type ConnectError,
+  GoAway,
+  NameServerUnavailable,
+  type RpcHookFailed,
+  TooManyRequests
+} from "../RemotingError.ts"
 import type { RemotingClientError } from "../RemotingClient.ts"
 import * as ResponseCode from "../ResponseCode.ts"
 import * as RpcHook from "../RpcHook.ts"
 import type { Permits } from "./permits.ts"
 
-/** The request as it was sent: what the before-hooks made of it, once they ran. */
-interface Sent {
+/** The request as it was sent: what the before-hooks made of it, once they ran. @internal */
+export interface Sent {
   request: RemotingCommand.RemotingCommand
 }
 
@@ -38,8 +45,29 @@ export interface PolicyOptions {
   readonly now: () => number
 }
 
+/**
+ * The steps of a call that the bulk call (`clientBulk.ts`) runs per request, so each rule stays
+ * written once.
+ *
+ * @internal
+ */
+export interface Steps {
+  readonly hasBefore: boolean
+  readonly hasAfter: boolean
+  readonly before: (address: string, request: RemotingCommand.RemotingCommand) => Effect.Effect<RemotingCommand.RemotingCommand, RpcHookFailed>
+  readonly settleResponse: (lease: Lease, response: RemotingCommand.RemotingCommand) => void
+  readonly settleError: (lease: Lease, error: unknown) => void
+  readonly isGoAway: (response: RemotingCommand.RemotingCommand) => boolean
+  readonly afterFirst: (
+    endpoint: Endpoint,
+    sent: Sent,
+    deadline: number
+  ) => (response: RemotingCommand.RemotingCommand) => Effect.Effect<RemotingCommand.RemotingCommand, RemotingClientError>
+}
+
 /** @internal */
 export interface Policy {
+  readonly steps: Steps
   readonly invoke: (
     endpoint: Endpoint,
     request: RemotingCommand.RemotingCommand,
@@ -90,11 +118,18 @@ export const make = (options: PolicyOptions): Policy => {
    * What one exchange means for the pool: a channel the call saw closed is never handed out again
    * (if it is still the current one); a channel that answered GO_AWAY takes no new calls.
    */
+  const settleResponse = (lease: Lease, response: RemotingCommand.RemotingCommand): void => {
+    if (response.code === ResponseCode.GO_AWAY) pool.retire(lease)
+  }
+  const settleError = (lease: Lease, error: unknown): void => {
+    if ((error as { _tag?: unknown })._tag === "ChannelClosed") pool.evict(lease)
+  }
   const settle = (lease: Lease, exit: Exit.Exit<RemotingCommand.RemotingCommand | void, unknown>): void => {
     if (exit._tag === "Success") {
-      if (exit.value !== undefined && exit.value.code === ResponseCode.GO_AWAY) pool.retire(lease)
-    } else if (Option.exists(Cause.findErrorOption(exit.cause), (e) => (e as { _tag?: unknown })._tag === "ChannelClosed")) {
-      pool.evict(lease)
+      if (exit.value !== undefined) settleResponse(lease, exit.value)
+    } else {
+      const error = Cause.findErrorOption(exit.cause)
+      if (Option.isSome(error)) settleError(lease, error.value)
     }
   }
 
@@ -242,5 +277,6 @@ export const make = (options: PolicyOptions): Policy => {
     )
   }
 
-  return { invoke, invokeNameServer, enqueue }
+  const steps: Steps = { hasBefore, hasAfter, before, settleResponse, settleError, isGoAway, afterFirst }
+  return { steps, invoke, invokeNameServer, enqueue }
 }

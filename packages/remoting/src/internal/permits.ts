@@ -38,6 +38,18 @@ export class Permits {
     return true
   }
 
+  /** Takes `n` permits now if that many are free and nobody waits (fair); false, taking none, otherwise. */
+  tryTakeMany(n: number): boolean {
+    if (this.free < n || this.waiters.size > 0) return false
+    this.free -= n
+    return true
+  }
+
+  /** Gives `n` permits back, each as {@link release} does. */
+  releaseMany(n: number): void {
+    for (let i = 0; i < n; i++) this.release()
+  }
+
   /** Gives a permit back: to the oldest waiter if there is one. */
   release(): void {
     for (const waiter of this.waiters) {

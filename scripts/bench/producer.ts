@@ -8,6 +8,8 @@
  *    (BENCH_IN_FLIGHT). Both sides: Java's defaults (sync sends with retries, ZLIB from 4096 B —
  *    so the 4 KiB case compresses on both sides — 3 s timeout), the same compressible text body,
  *    N senders each in a closed loop (Java: N threads; ours: N fibers).
+ *    With more than one in flight, ours also runs as one caller sending N messages per
+ *    `sendAll` call ("ours sendAll": the first attempts in one bulk request per broker).
  * 3. BENCH_ROUNDS (3) rounds per case, Java and ours alternating which goes first; each run in its
  *    own process warms up for BENCH_WARMUP_MS (3000, discarded) and measures BENCH_DURATION_MS
  *    (10000). CPU is the process's own over the measured window (the JVM's OperatingSystemMXBean
@@ -48,11 +50,12 @@ interface Result {
   readonly p50Us: number
 }
 
-const ours = (namesrv: string, topic: string, body: number, inFlight: number): Promise<Result> =>
+const ours = (namesrv: string, topic: string, body: number, inFlight: number, mode: "send" | "sendAll"): Promise<Result> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--conditions=source", `${here}producer-ours.ts`], {
       env: {
         ...process.env,
+        BENCH_MODE: mode,
         BENCH_NAMESRV: namesrv,
         BENCH_TOPIC: topic,
         BENCH_BODY: String(body),
@@ -99,35 +102,44 @@ const main = async () => {
     const ratios: Array<Array<string>> = []
     for (const body of BODIES) {
       for (const inFlight of IN_FLIGHT) {
-        const results = { java: [] as Array<Result>, ours: [] as Array<Result> }
+        const who = inFlight > 1 ? (["java", "ours", "oursAll"] as const) : (["java", "ours"] as const)
+        const results: Record<(typeof who)[number], Array<Result>> = { java: [], ours: [], oursAll: [] }
+        const run = (one: (typeof who)[number]) =>
+          one === "java"
+            ? java(namesrv, topic, body, inFlight)
+            : ours(namesrv, topic, body, inFlight, one === "ours" ? "send" : "sendAll")
         for (let round = 0; round < ROUNDS; round++) {
-          const order = round % 2 === 0 ? (["java", "ours"] as const) : (["ours", "java"] as const)
-          for (const who of order) {
-            const result = who === "java" ? await java(namesrv, topic, body, inFlight) : await ours(namesrv, topic, body, inFlight)
-            results[who].push(result)
-            console.error(`${body} B x${inFlight} round ${round + 1} ${who}: ${fmt(result.perSecond)} sends/s, ${fmt(result.cpuUsPerMessage, 1)} µs CPU/msg`)
+          // Each round starts with another contestant.
+          const order = who.map((_, i) => who[(i + round) % who.length]!)
+          for (const one of order) {
+            const result = await run(one)
+            results[one].push(result)
+            console.error(`${body} B x${inFlight} round ${round + 1} ${one}: ${fmt(result.perSecond)} sends/s, ${fmt(result.cpuUsPerMessage, 1)} µs CPU/msg`)
           }
         }
-        for (const who of ["java", "ours"] as const) {
+        const names = { java: "Java DefaultMQProducer", ours: "effect-rocketmq Producer", oursAll: `effect-rocketmq sendAll (${inFlight} per call)` }
+        for (const one of who) {
           rows.push([
             `${body} B, ${inFlight} in flight`,
-            who === "java" ? "Java DefaultMQProducer" : "effect-rocketmq Producer",
-            results[who].map((r) => fmt(r.perSecond)).join(" / "),
-            fmt(median(results[who].map((r) => r.perSecond))),
-            results[who].map((r) => fmt(r.cpuUsPerMessage, 1)).join(" / "),
-            fmt(median(results[who].map((r) => r.cpuUsPerMessage)), 1),
-            fmt(median(results[who].map((r) => r.p50Us)))
+            names[one],
+            results[one].map((r) => fmt(r.perSecond)).join(" / "),
+            fmt(median(results[one].map((r) => r.perSecond))),
+            results[one].map((r) => fmt(r.cpuUsPerMessage, 1)).join(" / "),
+            fmt(median(results[one].map((r) => r.cpuUsPerMessage)), 1),
+            fmt(median(results[one].map((r) => r.p50Us)))
           ])
         }
-        const throughput = median(results.ours.map((r) => r.perSecond)) / median(results.java.map((r) => r.perSecond))
-        const cpu = median(results.ours.map((r) => r.cpuUsPerMessage)) / median(results.java.map((r) => r.cpuUsPerMessage))
-        ratios.push([`${body} B, ${inFlight} in flight`, `${throughput.toFixed(2)}x`, `${cpu.toFixed(2)}x`])
+        for (const one of who.filter((w) => w !== "java")) {
+          const throughput = median(results[one].map((r) => r.perSecond)) / median(results.java.map((r) => r.perSecond))
+          const cpu = median(results[one].map((r) => r.cpuUsPerMessage)) / median(results.java.map((r) => r.cpuUsPerMessage))
+          ratios.push([`${body} B, ${inFlight} in flight`, names[one], `${throughput.toFixed(2)}x`, `${cpu.toFixed(2)}x`])
+        }
       }
     }
     console.log(`\nSync sends to one real broker, ${fmt(DURATION_MS / 1000, 1)} s measured after ${fmt(WARMUP_MS / 1000, 1)} s warm-up, ${ROUNDS} rounds:\n`)
     console.log(table(["case", "producer", "sends/s per round", "median sends/s", "CPU µs/msg per round", "median CPU µs/msg", "median p50 µs"], rows))
     console.log("\nRatios ours / Java (throughput: > 1 is faster; CPU per message: < 1 is cheaper):\n")
-    console.log(table(["case", "throughput", "CPU per message"], ratios))
+    console.log(table(["case", "ours", "throughput", "CPU per message"], ratios))
   } finally {
     await stop()
   }

@@ -25,7 +25,7 @@
  * @since 0.1.0
  */
 import { RemotingClient, RemotingCommand, RequestCode, ResponseCode } from "@effect-rocketmq/remoting"
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
 import { MessageDecodeError } from "./ClientError.ts"
 import type { InvalidRequest, RemoteError, ResponseDecodeError, TopicNotExist } from "./ClientError.ts"
 import * as Headers from "./Headers.ts"
@@ -207,11 +207,48 @@ export const sendMessage: (
 ) => Effect.Effect<SendResult, BrokerError, RemotingClient.RemotingClient> = Effect.fn("Broker.sendMessage")(
   function*(address: string, message: Message.Message, options?: SendOptions) {
     const { request, uniqId } = yield* Send.messageRequest(message, options, "sendMessage")
-    const { header, ...common } = yield* Send.invoke(address, request, message.topic, options?.timeoutMillis)
-    const result: SendResult = { ...common, msgId: uniqId, offsetMsgId: header.msgId, transactionId: header.transactionId }
-    return result
+    return sendResultOf(uniqId, yield* Send.invoke(address, request, message.topic, options?.timeoutMillis))
   }
 )
+
+const sendResultOf = (uniqId: string, { header, ...common }: Effect.Success<ReturnType<typeof Send.readAnswer>>): SendResult => ({
+  ...common,
+  msgId: uniqId,
+  offsetMsgId: header.msgId,
+  transactionId: header.transactionId
+})
+
+/**
+ * Sends several messages to one broker as {@link sendMessage} sends each — one SEND_MESSAGE_V2
+ * request per message, each with its own options (queue, group, flags) — in one bulk call
+ * (`RemotingClient.invokeAll`: one channel, one suspension), under one timeout. Resumes once with
+ * each message's own result or typed error, in the order given; a message whose request cannot be
+ * built fails alone and is not sent. Never fails as a whole.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const sendMessages = (
+  address: string,
+  items: ReadonlyArray<{ readonly message: Message.Message; readonly options?: SendOptions | undefined }>,
+  timeoutMillis?: number | undefined
+): Effect.Effect<Array<Result.Result<SendResult, BrokerError>>, never, RemotingClient.RemotingClient> =>
+  Effect.gen(function*() {
+    const built = yield* Effect.forEach(items, ({ message, options }) => Effect.result(Send.messageRequest(message, options, "sendMessages")))
+    const going = built.flatMap((b) => Result.isSuccess(b) ? [b.success.request] : [])
+    const client = yield* RemotingClient.RemotingClient
+    const answers = going.length === 0 ? [] : yield* client.invokeAll(address, going, timeoutMillis)
+    let next = 0
+    return yield* Effect.forEach(built, (b, i): Effect.Effect<Result.Result<SendResult, BrokerError>> => {
+      if (Result.isFailure(b)) return Effect.succeed(Result.fail(b.failure))
+      const answer = answers[next++]!
+      if (Result.isFailure(answer)) return Effect.succeed(Result.fail(answer.failure))
+      return Effect.result(Effect.map(
+        Send.readAnswer(address, b.success.request, answer.success, items[i]!.message.topic),
+        (answered) => sendResultOf(b.success.uniqId, answered)
+      ))
+    })
+  })
 
 /**
  * Sends one message as {@link sendMessage} does, oneway (Java's `sendOneway`): the request is

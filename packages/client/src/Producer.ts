@@ -24,6 +24,8 @@
  *   `sendLatencyFaultEnable` turns on Java's latency fault tolerance.
  * - **Compression**: bodies of at least `compressMsgBodyOverHowmuch` (4 KiB) bytes are sent
  *   ZLIB-compressed at level 5, as Java; `compressBodies: false` turns it off.
+ * - **Bulk** (`sendAll`): each message as `send` sends it, with the first attempts of all of them
+ *   in one bulk request per broker (`Broker.sendMessages`); a result per message, in order.
  * - **Batches** (`sendBatch`): Java's rules (one topic, not a retry topic, one `waitStoreMsgOk`, no
  *   delay level), each message checked as above, then split into SEND_BATCH_MESSAGE requests of at
  *   most `maxMessageSize` bytes, sent in order with the retries of a send; every msgId is returned.
@@ -41,12 +43,13 @@
  *
  * @since 0.1.0
  */
-import { Config, Context, Duration, Effect, Layer, Metric, Random, type Scope } from "effect"
+import { Config, Context, Duration, Effect, Layer, Metric, Random, type Result, type Scope } from "effect"
 import type * as Broker from "./Broker.ts"
 import type { CompressionError, GroupAlreadyRegistered, NoRouteInfo } from "./ClientError.ts"
 import type * as Compression from "./Compression.ts"
 import { ClientInstance } from "./ClientInstance.ts"
 import * as Admission from "./internal/admission.ts"
+import * as SendAll from "./internal/sendAll.ts"
 import * as SendPaths from "./internal/sendPaths.ts"
 import * as Transactions from "./internal/transactions.ts"
 import * as Validation from "./internal/validation.ts"
@@ -109,6 +112,17 @@ export interface SendOptions {
   readonly selector?: ((queues: ReadonlyArray<MessageQueue.MessageQueue>, message: Message.Message) => MessageQueue.MessageQueue) | undefined
   /** Send to this queue (one attempt, as Java's `send(msg, mq)`). */
   readonly queue?: MessageQueue.MessageQueue | undefined
+}
+
+/**
+ * The budget of a bulk send ({@link ProducerShape.sendAll}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SendAllOptions {
+  /** Every message's budget, from the call: default the producer's `sendMsgTimeout`. */
+  readonly timeout?: Duration.Input | undefined
 }
 
 /**
@@ -197,6 +211,18 @@ export interface ProducerShape {
    * it succeeds once the request is handed to the connection, so a broker-side failure goes unseen.
    */
   readonly sendOneway: (message: Message.Message, options?: SendOptions | undefined) => Effect.Effect<void, SendError>
+  /**
+   * Sends each message as {@link send} would — its own queue (round-robin), retries and result —
+   * with the first attempts going out together: one bulk request per broker (one channel, one
+   * suspension), instead of a request and a fiber per message. Resumes once, with each message's
+   * result or typed error in the order given. Messages may be of different topics. Fails as a
+   * whole only with `ProducerClosed`. For ordered sends use `send` with a queue, sharding key or
+   * selector.
+   */
+  readonly sendAll: (
+    messages: ReadonlyArray<Message.Message>,
+    options?: SendAllOptions | undefined
+  ) => Effect.Effect<Array<Result.Result<SendResult, SendError>>, ProducerClosed>
   /** Sends messages of one topic as batches (SEND_BATCH_MESSAGE), split under `maxMessageSize`. */
   readonly sendBatch: (
     messages: ReadonlyArray<Message.Message>,
@@ -331,6 +357,7 @@ export const make = (
       group,
       send: SendPaths.sendWith(core),
       sendOneway: SendPaths.sendOneway(core),
+      sendAll: SendAll.sendAll(core),
       sendBatch: SendPaths.sendBatch(core),
       sendInTransaction: SendPaths.sendInTransaction(core)
     } satisfies ProducerShape

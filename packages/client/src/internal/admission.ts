@@ -10,7 +10,7 @@
  *
  * @internal
  */
-import { Clock, Deferred, Effect, Exit, Metric } from "effect"
+import { Clock, Deferred, Effect, Exit, Metric, Result } from "effect"
 import { ProducerClosed } from "../ProducerError.ts"
 
 /** The producer's metrics, before the `topic` attribute. */
@@ -25,6 +25,14 @@ export interface Metrics {
 export interface Admission {
   /** Runs one send of `messages` messages to `topic` (a batch frame counts its messages). */
   readonly admit: <A, E>(topic: string, messages: number, effect: Effect.Effect<A, E>) => Effect.Effect<A, E | ProducerClosed>
+  /**
+   * Runs one bulk send whose outcome is a result per message, message `i` going to `topics[i]`:
+   * admitted (or refused) as one send, each message counted as sent or failed by its own result.
+   */
+  readonly admitAll: <A, E>(
+    topics: ReadonlyArray<string>,
+    effect: Effect.Effect<Array<Result.Result<A, E>>>
+  ) => Effect.Effect<Array<Result.Result<A, E>>, ProducerClosed>
   readonly isClosing: () => boolean
   /** Completed when closing starts. */
   readonly closing: Deferred.Deferred<void>
@@ -59,25 +67,29 @@ export const make = (group: string, metrics: Metrics): Admission => {
     inFlight--
     if (closing && inFlight === 0) Deferred.doneUnsafe(drained, Exit.void)
   })
+  const record = (topic: string, ok: boolean, messages: number, latency: number) => {
+    const m = of(topic)
+    return ok ? Effect.andThen(Metric.update(m.sent, messages), Metric.update(m.latency, latency)) : Metric.update(m.failed, 1)
+  }
+  /** Runs `effect` counted as in flight, then `done` with its exit and its latency; refused once closing. */
+  const inFlightDo = <A, E>(effect: Effect.Effect<A, E>, done: (exit: Exit.Exit<A, E>, latency: number) => Effect.Effect<void>) =>
+    Effect.suspend((): Effect.Effect<A, E | ProducerClosed> => {
+      if (closing) return Effect.fail(new ProducerClosed({ group, inFlight: false }))
+      inFlight++
+      return Effect.flatMap(Clock.currentTimeMillis, (start) =>
+        effect.pipe(
+          Effect.onExit((exit) => Effect.flatMap(Clock.currentTimeMillis, (end) => done(exit, end - start))),
+          Effect.ensuring(leave)
+        ))
+    })
   return {
-    admit: <A, E>(topic: string, messages: number, effect: Effect.Effect<A, E>) =>
-      Effect.suspend((): Effect.Effect<A, E | ProducerClosed> => {
-        if (closing) return Effect.fail(new ProducerClosed({ group, inFlight: false }))
-        inFlight++
-        const m = of(topic)
-        return Effect.flatMap(Clock.currentTimeMillis, (start) =>
-          effect.pipe(
-            Effect.onExit((exit) =>
-              Exit.isSuccess(exit)
-                ? Effect.andThen(
-                  Metric.update(m.sent, messages),
-                  Effect.flatMap(Clock.currentTimeMillis, (end) => Metric.update(m.latency, end - start))
-                )
-                : Metric.update(m.failed, 1)
-            ),
-            Effect.ensuring(leave)
-          ))
-      }),
+    admit: (topic, messages, effect) =>
+      inFlightDo(effect, (exit, latency) => record(topic, Exit.isSuccess(exit), messages, latency)),
+    admitAll: (topics, effect) =>
+      inFlightDo(effect, (exit, latency) =>
+        Exit.isSuccess(exit)
+          ? Effect.forEach(exit.value, (result, i) => record(topics[i]!, Result.isSuccess(result), 1, latency), { discard: true })
+          : Effect.void),
     isClosing: () => closing,
     closing: closingSignal,
     close: Effect.suspend(() => {

@@ -134,15 +134,14 @@ export const batchRequest = Effect.fnUntraced(function*(
   return { request: RemotingCommand.make({ code: RequestCode.SEND_BATCH_MESSAGE, extFields, body }), msgIds }
 })
 
-/** @internal: sends a SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE request and reads what both results share. */
-export const invoke = (
+/** @internal: what the answer to a SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE request says, as both results share it. */
+export const readAnswer = (
   address: string,
   request: RemotingCommand.RemotingCommand,
-  topic: string,
-  timeoutMillis: number | undefined
+  response: RemotingCommand.RemotingCommand,
+  topic: string
 ) =>
   Effect.gen(function*() {
-    const response = yield* Op.invoke(address, request, timeoutMillis)
     const status = SEND_STATUS.get(response.code)
     if (status === undefined) return yield* Op.unexpectedForTopic(address, request, response, topic)
     const header = yield* Op.decodeHeader(Headers.SendMessageResponseHeader, address, request.code, response)
@@ -156,3 +155,11 @@ export const invoke = (
       traceOn: header.TRACE_ON === undefined || header.TRACE_ON.toLowerCase() !== "false"
     }
   })
+
+/** @internal: sends a SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE request and reads the answer ({@link readAnswer}). */
+export const invoke = (
+  address: string,
+  request: RemotingCommand.RemotingCommand,
+  topic: string,
+  timeoutMillis: number | undefined
+) => Effect.flatMap(Op.invoke(address, request, timeoutMillis), (response) => readAnswer(address, request, response, topic))

@@ -64,6 +64,21 @@ export interface Sent<A> {
 const isBrokerAnswer = (error: AttemptError): error is AttemptError & { readonly responseCode: number } =>
   (error._tag === "RemoteError" || error._tag === "TopicNotExist") && "responseCode" in error
 
+/**
+ * Records an attempt's outcome in the fault table, as Java does: success `(latency, false, true)`,
+ * transport failure `(latency, true, true)`, broker error code `(latency, true, false)`.
+ */
+export const noteAttempt = (
+  context: LoopContext,
+  brokerName: string,
+  startedAt: number,
+  latencyMillis: number,
+  error: AttemptError | undefined
+): void => {
+  if (error === undefined) context.faults?.update(brokerName, latencyMillis, false, true, startedAt + latencyMillis)
+  else context.faults?.update(brokerName, latencyMillis, true, !isBrokerAnswer(error), startedAt + latencyMillis)
+}
+
 /** Whether Java's producer sends again after `error`. */
 export const isRetried = (error: AttemptError): boolean =>
   isBrokerAnswer(error) ? RETRY_RESPONSE_CODES.has(error.responseCode) : RemotingError.isRetryable(error)
@@ -88,9 +103,25 @@ const addressOf = (context: LoopContext, topic: string, brokerName: string) =>
         Effect.map(context.instance.publishAddress(brokerName), (again) => again._tag === "Some" ? again.value : undefined)))
 
 /**
+ * Where an earlier first attempt left a send (the producer's bulk send makes the first attempt of
+ * many messages together, then hands each one that needs another try to {@link run}).
+ */
+export interface Resume<A, E> {
+  /** When the send started: its deadline counts from here. */
+  readonly start: number
+  /** The brokers tried so far, in order (the next attempt avoids the last). */
+  readonly brokers: ReadonlyArray<string>
+  readonly reached: boolean
+  readonly lastError: E | undefined
+  /** A result that was not SEND_OK, kept under `retryAnotherBrokerWhenNotStoreOK`. */
+  readonly kept: Sent<A> | undefined
+}
+
+/**
  * Sends with retries: `attempt(queue, address, remainingMillis)` once per try, at most
- * `1 + retryTimes` tries (`retry: false`: one), within `timeoutMillis` from now. `isStoreOk` tells
- * whether a result is SEND_OK (for `retryAnotherBrokerWhenNotStoreOK`).
+ * `1 + retryTimes` tries (`retry: false`: one), within `timeoutMillis` from now (or, with `resume`,
+ * from the send's start, counting the tries already made). `isStoreOk` tells whether a result is
+ * SEND_OK (for `retryAnotherBrokerWhenNotStoreOK`).
  */
 export const run = <A, E extends AttemptError>(
   context: LoopContext,
@@ -99,20 +130,22 @@ export const run = <A, E extends AttemptError>(
     readonly timeoutMillis: number
     readonly retry: boolean
     readonly isStoreOk: (result: A) => boolean
+    readonly resume?: Resume<A, E> | undefined
   },
   attempt: (queue: MessageQueue.MessageQueue, address: string, remainingMillis: number) => Effect.Effect<A, E>
 ): Effect.Effect<Sent<A>, E | NoRouteInfo | SendFailed | ProducerClosed> =>
   Effect.gen(function*() {
-    const start = yield* Clock.currentTimeMillis
+    const resume = options.resume
+    const start = resume?.start ?? (yield* Clock.currentTimeMillis)
     const route = yield* context.instance.publishRoute(topic, { defaultTopicQueueNums: context.defaultTopicQueueNums })
     const index = context.indexOf(topic)
     const tries = options.retry ? 1 + context.retryTimes : 1
-    const brokers: Array<string> = []
-    let lastError: E | NoBrokerAddress | undefined
-    let kept: Sent<A> | undefined
-    let reached = false
+    const brokers: Array<string> = [...(resume?.brokers ?? [])]
+    let lastError: E | NoBrokerAddress | undefined = resume?.lastError
+    let kept: Sent<A> | undefined = resume?.kept
+    let reached = resume?.reached ?? false
     let timedOut = false
-    for (let times = 0; times < tries; times++) {
+    for (let times = brokers.length; times < tries; times++) {
       const now = yield* Clock.currentTimeMillis
       const cost = now - start
       if (cost >= options.timeoutMillis) {
@@ -135,7 +168,7 @@ export const run = <A, E extends AttemptError>(
       const exit = yield* Effect.exit(attempt(queue, address, options.timeoutMillis - cost))
       const latencyMillis = (yield* Clock.currentTimeMillis) - now
       if (exit._tag === "Success") {
-        context.faults?.update(queue.brokerName, latencyMillis, false, true, now + latencyMillis)
+        noteAttempt(context, queue.brokerName, now, latencyMillis, undefined)
         const sent = { result: exit.value, queue, attempts: times + 1 }
         if (!options.isStoreOk(exit.value) && context.retryAnotherBrokerWhenNotStoreOK) {
           kept = sent
@@ -146,9 +179,7 @@ export const run = <A, E extends AttemptError>(
       const failure = Cause.findError(exit.cause)
       if (Result.isFailure(failure)) return yield* Effect.failCause(failure.failure)
       const error = failure.success
-      // Java isolates the broker after any failed attempt; one that answered with an error code is
-      // also marked unreachable.
-      context.faults?.update(queue.brokerName, latencyMillis, true, !isBrokerAnswer(error), now + latencyMillis)
+      noteAttempt(context, queue.brokerName, now, latencyMillis, error)
       reached = reached || error.mayHaveReachedPeer
       if (!isRetried(error)) return kept ?? (yield* Effect.fail(error))
       lastError = error

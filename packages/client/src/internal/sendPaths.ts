@@ -131,20 +131,20 @@ const dispatch = <A>(
   )
 }
 
-const checked = (core: Core, message: Message.Message): InvalidMessage | undefined => {
+export const checked = (core: Core, message: Message.Message): InvalidMessage | undefined => {
   const invalid = Validation.checkMessage(message, core.maxMessageSize)
   if (invalid !== undefined) return invalid
   const properties = Validation.encodedProperties(message)
   return typeof properties === "string" ? undefined : properties
 }
 
-const isStoreOk = (result: { readonly status: Broker.SendStatus }) => result.status === "SEND_OK"
+export const isStoreOk = (result: { readonly status: Broker.SendStatus }) => result.status === "SEND_OK"
 
 /**
  * Runs `send` with the body to send and its sysFlag bits: compressed as Java's `sendKernelImpl`
  * does when it has at least the threshold's bytes (never for batches), once for every attempt.
  */
-const withBody = <A>(
+export const withBody = <A>(
   core: Core,
   message: Message.Message,
   send: (body: Message.Message, sysFlag: number) => Effect.Effect<A, SendError>
@@ -157,18 +157,27 @@ const withBody = <A>(
   )
 }
 
-export const sendWith = (core: Core, extra?: Pick<Broker.SendOptions, "sysFlag" | "systemProperties">) =>
+type Extra = Pick<Broker.SendOptions, "sysFlag" | "systemProperties">
+
+/** The options of one SEND_MESSAGE_V2 attempt of `body` to `queue`. */
+export const attemptOptions = (core: Core, queue: MessageQueue.MessageQueue, remaining: number, sysFlag: number, extra?: Extra) => ({
+  ...target(core, queue, remaining),
+  ...extra,
+  sysFlag: sysFlag | (extra?.sysFlag ?? 0)
+})
+
+/** One attempt of a single send of `body` (already compressed or not, as `sysFlag` says). */
+export const sendAttempt = (core: Core, body: Message.Message, sysFlag: number, extra?: Extra): Attempt<SendResult> => (queue, address, remaining) =>
+  core.instance.provide(Effect.map(
+    Broker.sendMessage(address, body, attemptOptions(core, queue, remaining, sysFlag, extra)),
+    (result): SendResult => ({ ...result, messageQueue: queue })
+  ))
+
+export const sendWith = (core: Core, extra?: Extra) =>
 (message: Message.Message, options?: SendOptions | undefined): Effect.Effect<SendResult, SendError> => {
   const invalid = checked(core, message)
   if (invalid !== undefined) return Effect.fail(invalid)
-  return withBody(core, message, (body, sysFlag) => {
-    const attempt: Attempt<SendResult> = (queue, address, remaining) =>
-      core.instance.provide(Effect.map(
-        Broker.sendMessage(address, body, { ...target(core, queue, remaining), ...extra, sysFlag: sysFlag | (extra?.sysFlag ?? 0) }),
-        (result): SendResult => ({ ...result, messageQueue: queue })
-      ))
-    return dispatch(core, message, 1, options, true, attempt, isStoreOk)
-  })
+  return withBody(core, message, (body, sysFlag) => dispatch(core, message, 1, options, true, sendAttempt(core, body, sysFlag, extra), isStoreOk))
 }
 
 export const sendOneway = (core: Core) => (message: Message.Message, options?: SendOptions | undefined) => {

@@ -1,8 +1,8 @@
 /**
  * The Producer against a real Apache RocketMQ 5.3.3: 10,000 messages with tags, keys and
- * properties come back exactly once by pull; a batch; an ordered key in one queue; a delayed
- * message no earlier than its delay; transactions committed (visible), rolled back (never) and
- * unknown (resolved by the broker's check-back to our checker).
+ * properties come back exactly once by pull, and so do 2,000 sent in bulk (`sendAll`); a batch; an
+ * ordered key in one queue; a delayed message no earlier than its delay; transactions committed
+ * (visible), rolled back (never) and unknown (resolved by the broker's check-back to our checker).
  */
 import { Broker, ClientInstance, Message, Producer, Properties } from "@effect-rocketmq/client"
 import type { StoredMessage } from "@effect-rocketmq/client"
@@ -75,6 +75,34 @@ describe.skipIf(real === undefined)(`Producer against a real broker${real === un
       }
       assert.strictEqual(seen.reduce((n, b) => n + b, 0), total)
     }), 300_000)
+
+  it.live("sendAll: 2,000 messages in bulk calls of 500 come back exactly once by pull, each with the msgId its result gave", () =>
+    Effect.gen(function*() {
+      const { instance, producer: p } = yield* producer({ sendMsgTimeout: "30 seconds" })
+      const topic = `ProducerItAll_${runId()}`
+      yield* instance.provide(createTopic(real!.brokerAddr, topic))
+      const total = 2_000
+      const messages = Array.from({ length: total }, (_, i) => Message.make(topic, `bulk ${i}`, { keys: `key-${i}`, properties: { index: String(i) } }))
+      const outcomes = yield* Effect.forEach([0, 1, 2, 3], (chunk) => p.sendAll(messages.slice(chunk * 500, chunk * 500 + 500)))
+      const results = outcomes.flat().map((outcome, i) => {
+        assert(outcome._tag === "Success", `message ${i}: ${outcome._tag === "Failure" ? outcome.failure.message : ""}`)
+        return outcome.success
+      })
+      assert.strictEqual(results.filter((r) => r.status === "SEND_OK").length, total)
+      const perQueue = queues.map((q) => results.filter((r) => r.messageQueue.queueId === q).length)
+      const seen = new Uint8Array(total)
+      for (const queueId of queues) {
+        for (const message of yield* pullQueue(instance, topic, queueId, perQueue[queueId]!, 60)) {
+          const i = Number(Properties.get(message.properties, "index"))
+          assert.strictEqual(seen[i], 0, `message ${i} came back twice`)
+          seen[i] = 1
+          assert.strictEqual(new TextDecoder().decode(message.body), `bulk ${i}`)
+          assert.strictEqual(message.msgId, results[i]!.msgId)
+          assert.strictEqual(message.queueId, results[i]!.messageQueue.queueId)
+        }
+      }
+      assert.strictEqual(seen.reduce((n, b) => n + b, 0), total)
+    }), 180_000)
 
   it.live("a batch comes back with every msgId, in order, in one queue", () =>
     Effect.gen(function*() {

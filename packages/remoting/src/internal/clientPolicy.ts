@@ -88,11 +88,33 @@ export interface Policy {
 }
 
 /**
+ * What one exchange means for the pool: a channel the call saw closed is never handed out again
+ * (if it is still the current one); a channel that answered GO_AWAY takes no new calls.
+ */
+const settlement = (pool: ChannelPoolShape) => {
+  const settleResponse = (lease: Lease, response: RemotingCommand.RemotingCommand): void => {
+    if (response.code === ResponseCode.GO_AWAY) pool.retire(lease)
+  }
+  const settleError = (lease: Lease, error: unknown): void => {
+    if ((error as { _tag?: unknown })._tag === "ChannelClosed") pool.evict(lease)
+  }
+  const settle = (lease: Lease, exit: Exit.Exit<RemotingCommand.RemotingCommand | void, unknown>): void => {
+    if (exit._tag === "Success") {
+      if (exit.value !== undefined) settleResponse(lease, exit.value)
+    } else {
+      const error = Cause.findErrorOption(exit.cause)
+      if (Option.isSome(error)) settleError(lease, error.value)
+    }
+  }
+  return { settle, settleError, settleResponse }
+}
+
+/**
  * @internal
  *
- * Longer than this project's 150-line guide on purpose: a closure of short named steps (settle,
- * sendOn, exchange, afterFirst, then the three call paths) over one client's pool, permits and
- * hooks; every step is read and tested through the three paths it serves.
+ * Longer than this project's 150-line guide on purpose: a closure of short named steps (sendOn,
+ * exchange, afterFirst, then the three call paths) over one client's pool, permits and hooks;
+ * every step is read and tested through the three paths it serves (and the bulk call's).
  */
 export const make = (options: PolicyOptions): Policy => {
   const { pool, invokePermits, onewayPermits, hooks, reconnectOnGoAway, now } = options
@@ -114,24 +136,7 @@ export const make = (options: PolicyOptions): Policy => {
       timeoutMillis
     })
 
-  /**
-   * What one exchange means for the pool: a channel the call saw closed is never handed out again
-   * (if it is still the current one); a channel that answered GO_AWAY takes no new calls.
-   */
-  const settleResponse = (lease: Lease, response: RemotingCommand.RemotingCommand): void => {
-    if (response.code === ResponseCode.GO_AWAY) pool.retire(lease)
-  }
-  const settleError = (lease: Lease, error: unknown): void => {
-    if ((error as { _tag?: unknown })._tag === "ChannelClosed") pool.evict(lease)
-  }
-  const settle = (lease: Lease, exit: Exit.Exit<RemotingCommand.RemotingCommand | void, unknown>): void => {
-    if (exit._tag === "Success") {
-      if (exit.value !== undefined) settleResponse(lease, exit.value)
-    } else {
-      const error = Cause.findErrorOption(exit.cause)
-      if (Option.isSome(error)) settleError(lease, error.value)
-    }
-  }
+  const { settle, settleError, settleResponse } = settlement(pool)
 
   /**
    * The request on a leased channel under the call's deadline, before-hooks first unless `hooked`

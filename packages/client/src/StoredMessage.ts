@@ -247,9 +247,10 @@ export const decodeBodySync = (bytes: Uint8Array, options?: DecodeOptions): Deco
   const maxDecompressed = options?.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES
   const messages: Array<StoredMessage> = []
   const undecodable: Array<UndecodableMessage> = []
+  const shared = new Record.Shared()
   let pos = 0
   while (pos < buf.length) {
-    const record = Record.decodeRecord(buf, pos, decompress, maxDecompressed)
+    const record = Record.decodeRecord(buf, pos, decompress, maxDecompressed, shared)
     if (record instanceof MessageDecodeError) return record
     if ("error" in record) undecodable.push(record)
     else messages.push(record)

@@ -322,6 +322,42 @@ describe("StoredMessage", () => {
     )
   })
 
+  it("decodes each record of a body whose records share topics and hosts exactly as it decodes alone, 64-bit fields and offset ids included (property)", () => {
+    const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })
+    // Epoch milliseconds as numbers: today's, and any double a 64-bit long can hold.
+    const millis = fc.oneof(fc.integer({ min: 0, max: 2 ** 45 }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1025n }).map(Number))
+    const host = fc.record({ host: fc.oneof(fc.constantFrom("10.0.0.1", "10.0.0.2"), fc.ipV6().filter((h) => !h.includes("%"))), port: fc.constantFrom(10911, -1, 0) })
+    const record = fc.record({
+      queueOffset: int64,
+      commitLogOffset: int64,
+      preparedTransactionOffset: int64,
+      bornTimestamp: millis,
+      storeTimestamp: millis,
+      bornHost: host,
+      storeHost: host,
+      topic: fc.constantFrom("T", "Tö", "%RETRY%g", "U".repeat(130), "")
+    })
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 8 }), (records) => {
+        const alone = records.map((r) => Effect.runSync(StoredMessage.encode(input(r))))
+        const decoded = Effect.runSync(StoredMessage.decode(Buffer.concat(alone)))
+        assert.strictEqual(decoded.length, records.length)
+        decoded.forEach((m, i) => {
+          const single = Effect.runSync(decodeOne(alone[i]!))
+          expect(m).toEqual(single)
+          const r = records[i]!
+          assert.strictEqual(m.commitLogOffset, r.commitLogOffset)
+          assert.strictEqual(m.preparedTransactionOffset, r.preparedTransactionOffset)
+          assert.strictEqual(m.bornTimestamp, r.bornTimestamp)
+          assert.strictEqual(m.storeTimestamp, r.storeTimestamp)
+          assert.strictEqual(m.topic, r.topic)
+          assert.strictEqual(m.offsetMsgId, StoredMessage.makeOffsetMsgId(r.storeHost, r.commitLogOffset))
+        })
+      }),
+      { numRuns: 300 }
+    )
+  })
+
   it.effect("refuses to encode numbers that do not fit and hosts that are not IP addresses", () =>
     Effect.gen(function*() {
       const message = (i: StoredMessage.StoredMessageInput) => Effect.map(Effect.flip(StoredMessage.encode(i)), (e) => e.message)

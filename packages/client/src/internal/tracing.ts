@@ -8,7 +8,8 @@
  */
 import { Effect, type Fiber, Tracer } from "effect"
 
-const isTraced = (fiber: Fiber.Fiber<unknown, unknown>): boolean => {
+/** @internal: whether `fiber` runs under a tracing backend, so that spans made on it are observed. */
+export const isTraced = (fiber: Fiber.Fiber<unknown, unknown>): boolean => {
   if (!fiber.cache.tracerEnabled) return false
   const tracer = fiber.cache.tracer
   return tracer !== undefined && tracer !== Tracer.nativeTracer

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { type Cause, type Clock, Deferred, Duration, Effect, type FiberMap, type FiberSet, Option, type Queue } from "effect"
+import { type Cause, type Clock, Deferred, Duration, Effect, Exit, type FiberMap, type FiberSet, Option, type Queue } from "effect"
 import type { Delivery, NackOptions } from "../../Consumer.ts"
 import type * as Allocation from "../../Allocation.ts"
 import type * as FlowControl from "./flowControl.ts"
@@ -74,6 +74,8 @@ export interface Item extends Delivery {
   /** Claims the item for the user; false when it must be held back (its queue is leaving). */
   readonly claim: () => boolean
   readonly settle: (outcome: Outcome) => Effect.Effect<void>
+  /** `ack`, done synchronously: `run`'s per-message path. */
+  readonly ackUnsafe: () => void
   /** The user dropped the item unsettled (its handler was interrupted): deliver it again. */
   readonly abandon: Effect.Effect<void>
 }
@@ -91,6 +93,10 @@ export abstract class AwaitedItem {
 
   get ack(): Effect.Effect<void> {
     return this.settle(ACK)
+  }
+
+  ackUnsafe(): void {
+    Deferred.doneUnsafe(this.result, Exit.succeed(ACK))
   }
 
   nack = (options?: NackOptions): Effect.Effect<void> => this.settle(nack(options, false))

@@ -61,14 +61,14 @@ class ConcurrentItem implements Item {
   claim(): boolean {
     if (this.entry.state !== "active") return false
     this.entry.handedOut()
-    this.entry.outstanding.set(this.message.queueOffset, this)
+    this.entry.outstanding.add(this)
     this.claimedAt = this.ctx.clock.currentTimeMillisUnsafe()
     return true
   }
 
   settle(outcome: Outcome): Effect.Effect<void> {
     // An acknowledgement is settled synchronously: it is the per-message path.
-    if (outcome._tag === "Ack") return Effect.sync(() => this.acknowledge())
+    if (outcome._tag === "Ack") return Effect.sync(() => this.ackUnsafe())
     return Effect.suspend(() => (this.finish() ? settle(this.ctx, this.entry, this.message, outcome, this.claimedAt) : Effect.void))
   }
 
@@ -81,7 +81,7 @@ class ConcurrentItem implements Item {
     return (options) => this.settle(nack(options, false))
   }
 
-  private acknowledge(): void {
+  ackUnsafe(): void {
     if (!this.finish()) return
     record(this.ctx, this.entry, ACK, this.claimedAt)
     if (this.entry.state !== "dropped") release(this.ctx, this.entry, this.message)
@@ -116,7 +116,7 @@ class ConcurrentItem implements Item {
   private finish(): boolean {
     if (this.done) return false
     this.done = true
-    if (this.entry.outstanding.get(this.message.queueOffset) === this) this.entry.outstanding.delete(this.message.queueOffset)
+    this.entry.outstanding.delete(this)
     return true
   }
 }
@@ -132,18 +132,15 @@ export const item = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.StoredM
   new ConcurrentItem(ctx, entry, message)
 
 /**
- * @internal: offers the items of newly held messages, all at once when they fit; suspends while the
- * hand-off queue is full.
+ * @internal: offers the items of newly held messages, all at once when they fit; suspends (once)
+ * while the hand-off queue is full. What is left when the queue ends stays held.
  */
 export const offer = (
   ctx: Ctx,
   entry: QueueEntry,
   messages: ReadonlyArray<StoredMessage.StoredMessage>
 ): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const rest = Queue.offerAllUnsafe(ctx.handoff, messages.map((message) => item(ctx, entry, message)))
-    return rest.length === 0 ? Effect.void : Effect.forEach(rest, (next) => Queue.offer(ctx.handoff, next), { discard: true })
-  })
+  Effect.suspend(() => Effect.asVoid(Queue.offerAll(ctx.handoff, messages.map((message) => item(ctx, entry, message)))))
 
 /** @internal: the message leaves the process queue; the committed offset follows. */
 export const release = (ctx: Ctx, entry: QueueEntry, message: StoredMessage.StoredMessage): void => {

@@ -75,8 +75,8 @@ export class OffsetStore<E> {
     this.table.set(MessageQueue.key(queue), { queue, offset, frozen: true })
   }
 
-  readMemory(queue: MessageQueue.MessageQueue): bigint | undefined {
-    return this.table.get(MessageQueue.key(queue))?.offset
+  readMemory(queue: MessageQueue.MessageQueue, key = MessageQueue.key(queue)): bigint | undefined {
+    return this.table.get(key)?.offset
   }
 
   /** Reads the stored offset; a found one also replaces the memory value (Java's READ_FROM_STORE). */

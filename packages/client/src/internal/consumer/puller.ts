@@ -64,7 +64,7 @@ const prepare = (ctx: Ctx) => (message: StoredMessage.StoredMessage): StoredMess
 // One pull and its handling; returns how long to wait before the next one.
 const pullOnce = (ctx: Ctx, entry: QueueEntry): Effect.Effect<number> =>
   Effect.gen(function*() {
-    const memory = ctx.config.clustering ? ctx.store.readMemory(entry.queue) : undefined
+    const memory = ctx.config.clustering ? ctx.store.readMemory(entry.queue, entry.key) : undefined
     const started = yield* Clock.currentTimeMillis
     const result = yield* Effect.result(ctx.port.pull({
       queue: entry.queue,

@@ -41,8 +41,8 @@ export class QueueEntry {
   readonly drained: Latch.Latch = Latch.makeUnsafe(true)
   /** Orderly: open when the process queue may have messages to consume. */
   readonly ready: Latch.Latch = Latch.makeUnsafe(false)
-  /** Concurrent consumption: handed-out messages not settled yet, by queue offset, oldest first. */
-  readonly outstanding = new Map<bigint, Outstanding>()
+  /** Concurrent consumption: handed-out messages not settled yet, oldest first. */
+  readonly outstanding = new Set<Outstanding>()
   /** Local reconsume counts (orderly retries, failed send-backs), by queue offset. */
   readonly retries = new Map<bigint, number>()
   /** Flow-control limits for this queue (topic limits split over the topic's queues). */

@@ -116,6 +116,42 @@ describe("Consumer engine (concurrent)", () => {
       assert.strictEqual(cluster.state.offsets.get(key(0)) ?? 0n, 0n)
     }), 30_000)
 
+  it.effect("run's workers finish messages in any order; the committed offset is always the lowest one not yet acknowledged, and each message is handled once", () =>
+    Effect.gen(function*() {
+      const cluster = topic(1)
+      const total = 200
+      for (let i = 0; i < total; i++) cluster.append("T", "broker-a", 0, `m${i}`)
+      const { close, consumer, engine } = yield* start(cluster, "c1", { ...FIRST, pullBatchSize: 16 })
+      // Handler times from a fixed linear congruential sequence: 1 to 40 ms, in no order.
+      let seed = 7
+      const delays = Array.from({ length: total }, () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 40 + 1)
+      const handled = new Array<number>(total).fill(0)
+      const acknowledged = new Set<number>()
+      const order: Array<number> = []
+      yield* Effect.forkChild(consumer.run((d) =>
+        Effect.gen(function*() {
+          const offset = Number(d.message.queueOffset)
+          handled[offset]!++
+          yield* Effect.sleep(delays[offset]!)
+          acknowledged.add(offset)
+          order.push(offset)
+        }), { concurrency: 8 }))
+      const queue = MQ.make("T", "broker-a", 0)
+      for (let step = 0; step < 2000 && acknowledged.size < total; step++) {
+        yield* settle
+        const committed = engine.ctx.store.readMemory(queue)
+        let lowest = 0
+        while (acknowledged.has(lowest)) lowest++
+        if (committed !== undefined) assert.strictEqual(committed, BigInt(lowest), `after ${order.length} acknowledgements`)
+        yield* TestClock.adjust("1 millis")
+      }
+      assert.strictEqual(acknowledged.size, total)
+      expect(handled.every((n) => n === 1)).toBe(true)
+      expect(order).not.toEqual([...order].sort((a, b) => a - b))
+      yield* close
+      assert.strictEqual(cluster.state.offsets.get(key(0)), BigInt(total))
+    }), 30_000)
+
   it.effect("run interrupted with a full hand-off queue returns at once, and the abandoned messages are handed out again", () =>
     Effect.gen(function*() {
       const cluster = topic(1)

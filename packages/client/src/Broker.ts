@@ -31,6 +31,7 @@ import type { InvalidRequest, RemoteError, ResponseDecodeError, TopicNotExist } 
 import * as Headers from "./Headers.ts"
 import * as Heartbeat from "./Heartbeat.ts"
 import * as Op from "./internal/operation.ts"
+import * as PullHeader from "./internal/pullHeader.ts"
 import * as Send from "./internal/send.ts"
 import * as Message from "./Message.ts"
 import type * as MessageBatch from "./MessageBatch.ts"
@@ -451,7 +452,7 @@ export const pullMessage: (
     const sysFlag = PullSysFlag.SUBSCRIPTION |
       (pull.commitOffset !== undefined ? PullSysFlag.COMMIT_OFFSET : 0) |
       (suspend > 0 ? PullSysFlag.SUSPEND : 0)
-    const extFields = yield* Op.encodeHeader(Headers.PullMessageRequestHeader, {
+    const fields: PullHeader.Request = {
       consumerGroup: pull.consumerGroup,
       topic: pull.topic,
       queueId: pull.queueId,
@@ -464,13 +465,17 @@ export const pullMessage: (
       subVersion: pull.subVersion ?? 0,
       expressionType,
       ...(pull.maxMsgBytes !== undefined ? { maxMsgBytes: pull.maxMsgBytes } : {})
-    }, "pullMessage")
+    }
+    // The plain case by hand (see PullHeader); the schema for anything else, and for its error.
+    const extFields = PullHeader.encodeRequest(fields) ??
+      (yield* Op.encodeHeader(Headers.PullMessageRequestHeader, fields, "pullMessage"))
     const request = RemotingCommand.make({ code: RequestCode.PULL_MESSAGE, extFields })
     const timeout = pull.timeoutMillis ?? (suspend > 0 ? suspend + 3000 : undefined)
     const response = yield* Op.invoke(address, request, timeout)
     const status = PULL_STATUS.get(response.code)
     if (status === undefined) return yield* Op.unexpectedForTopic(address, request, response, pull.topic)
-    const header = yield* Op.decodeHeader(Headers.PullMessageResponseHeader, address, request.code, response)
+    const header = PullHeader.decodeResponse(response.extFields) ??
+      (yield* Op.decodeHeader(Headers.PullMessageResponseHeader, address, request.code, response))
     const offsets: PullOffsets = {
       nextBeginOffset: header.nextBeginOffset,
       minOffset: header.minOffset,

@@ -4,7 +4,9 @@
  * window starts after BENCH_WARMUP messages (start-up, rebalance and warm-up excluded, as the Java
  * side does) and ends at the last one. Prints one JSON line: messages, elapsedMs, perSecond, cpuMs,
  * cpuUsPerMessage (process.cpuUsage over the window: every thread of the process, GC included),
- * p50Us / p99Us (store-to-consume latency, mostly the backlog's age).
+ * elu (the event loop's utilization over the window, 0 … 1: near 1, the JavaScript thread is the
+ * limit; lower, the process waits on the broker), p50Us / p99Us (store-to-consume latency, mostly
+ * the backlog's age).
  */
 import { ClientInstance, Consumer } from "@effect-rocketmq/client"
 import { Deferred, Effect, Layer } from "effect"
@@ -28,6 +30,7 @@ const program = Effect.gen(function*() {
   let seen = 0
   let t0 = 0
   let cpu0 = process.cpuUsage()
+  let elu0 = performance.eventLoopUtilization()
   const latencies = new Float64Array(count - warmup)
   yield* Effect.forkChild(Consumer.run((delivery) =>
     Effect.sync(() => {
@@ -35,6 +38,7 @@ const program = Effect.gen(function*() {
       if (seen === warmup) {
         t0 = performance.now()
         cpu0 = process.cpuUsage()
+        elu0 = performance.eventLoopUtilization()
       } else if (seen > warmup && seen <= count) {
         latencies[seen - warmup - 1] = (Date.now() - delivery.message.storeTimestamp) * 1000
         if (seen === count) Deferred.doneUnsafe(done, Effect.void)
@@ -43,6 +47,7 @@ const program = Effect.gen(function*() {
   yield* Deferred.await(done).pipe(Effect.timeout("300 seconds"))
   const elapsedMs = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
+  const elu = performance.eventLoopUtilization(elu0).utilization
   const cpuMs = (cpu.user + cpu.system) / 1000
   const messages = count - warmup
   const sorted = Array.from(latencies).sort((a, b) => a - b)
@@ -53,6 +58,7 @@ const program = Effect.gen(function*() {
     perSecond: messages / (elapsedMs / 1000),
     cpuMs,
     cpuUsPerMessage: (cpuMs * 1000) / messages,
+    elu,
     p50Us: at(0.5),
     p99Us: at(0.99)
   }) + "\n")

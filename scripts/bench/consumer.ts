@@ -13,8 +13,9 @@
  *    left out. CPU is the process's own over that window (the JVM's OperatingSystemMXBean process
  *    CPU time; Node's process.cpuUsage): GC and JIT threads included on both sides.
  *
- * Prints messages/s and CPU µs per message per round, the medians, and the ratios
- * ours / Java (throughput: > 1 is faster; CPU per message: < 1 is cheaper).
+ * Prints messages/s and CPU µs per message per round (and for ours how busy its event loop was),
+ * the medians, and the ratios ours / Java (throughput: > 1 is faster; CPU per message: < 1 is
+ * cheaper). Results and how they were measured: docs/consumer-benchmarks.md.
  *
  *   npm run bench:consumer          (run it under `flock /work/bench.lock` on a shared machine)
  */
@@ -42,6 +43,8 @@ const here = fileURLToPath(new URL(".", import.meta.url))
 interface Result {
   readonly perSecond: number
   readonly cpuUsPerMessage: number
+  /** Ours only: the event loop's utilization over the window. */
+  readonly elu?: number | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -115,7 +118,8 @@ const main = async () => {
         const group = `bench_${who}_${round}_${Date.now().toString(36)}`
         const result = who === "java" ? await java(namesrv, topic, group) : await ours(namesrv, topic, group)
         results[who].push(result)
-        console.error(`round ${round + 1} ${who}: ${fmt(result.perSecond)} msg/s, ${fmt(result.cpuUsPerMessage, 1)} µs CPU/msg`)
+        const elu = result.elu === undefined ? "" : `, event loop ${Math.round(result.elu * 100)} % busy`
+        console.error(`round ${round + 1} ${who}: ${fmt(result.perSecond)} msg/s, ${fmt(result.cpuUsPerMessage, 1)} µs CPU/msg${elu}`)
       }
     }
     const rows = (["java", "ours"] as const).map((who) => [

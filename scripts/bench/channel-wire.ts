@@ -24,6 +24,8 @@ export interface Result {
   readonly requests: number
   readonly seconds: number
   readonly latencies: Array<number>
+  /** Latency percentiles (ms), for a client that reports them instead of samples (an external one). */
+  readonly percentiles?: { readonly p50: number; readonly p99: number } | undefined
   /** Client process CPU (user + system) over the measured window, as a share of one core. */
   readonly cpu: number
 }

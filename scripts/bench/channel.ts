@@ -14,6 +14,15 @@
  * and channel stream (`sendWaitResponseStream`, about N in flight). The bulk rows compare with the
  * closed-loop effect-floor.
  *
+ * External clients (a program in any language, e.g. another RocketMQ client) run as more rows of
+ * the same rounds: BENCH_EXTERNAL='name=program [args]' (comma-separated for more). Per case and
+ * round the program gets `--host 127.0.0.1 --port P --body BYTES --in-flight N --warmup-ms W
+ * --seconds S --code C --ext-fields JSON --timeout-ms T`, keeps N requests in flight, and prints
+ * one JSON line: {"requests":n,"seconds":s,"p50Us":x,"p99Us":y,"cpuUs":c,"errors":0} — requests
+ * answered in the window, latency percentiles (µs), its process CPU (µs) over the window (the
+ * full contract: channel-external.ts). Their latency columns are the median round's percentiles;
+ * their ratios to effect-floor are to the closed-loop one.
+ *
  * Cases: in flight 1, 64, 1024 x bodies 128 B and 64 KiB. Prints requests/s (median of the
  * rounds), p50/p99 latency (over all rounds), the client process's CPU (share of one core) and
  * ratios to raw, raw-json and effect-floor (of the same caller shape); then heap bytes per pending
@@ -29,6 +38,7 @@ import { performance } from "node:perf_hooks"
 import { Effect, Fiber, Result, Scope, Stream } from "effect"
 import * as Channel from "../../packages/remoting/src/Channel.ts"
 import * as RemotingClient from "../../packages/remoting/src/RemotingClient.ts"
+import { type External, parseExternal, runExternal } from "./channel-external.ts"
 import { heapPerPending } from "./channel-heap.ts"
 import { type Call, cpuShare, openFloor, requestFor, type Result as Run, runRaw, type Timing } from "./channel-wire.ts"
 import { fmt, median, percentile, table } from "./harness.ts"
@@ -169,7 +179,7 @@ interface Client {
   readonly run: (inFlight: number, bodySize: number) => Promise<Run>
 }
 
-const clientsFor = (port: number): ReadonlyArray<Client> => {
+const clientsFor = (port: number, externals: ReadonlyArray<External>): ReadonlyArray<Client> => {
   const effect = (name: string, open: Effect.Effect<Call, unknown, Scope.Scope>, shape: Shape): Client => ({
     name: `${name} ${shape}`,
     floor: `effect-floor ${shape}`,
@@ -184,7 +194,12 @@ const clientsFor = (port: number): ReadonlyArray<Client> => {
     effect("channel", openChannel(port), "loops"),
     effect("client", openClient(port), "forEach"),
     { name: "channel bulk", floor: "effect-floor loops", run: (f, b) => runBulk(port, "bulk", f, b) },
-    { name: "channel stream", floor: "effect-floor loops", run: (f, b) => runBulk(port, "stream", f, b) }
+    { name: "channel stream", floor: "effect-floor loops", run: (f, b) => runBulk(port, "stream", f, b) },
+    ...externals.map((x): Client => ({
+      name: x.name,
+      floor: "effect-floor loops",
+      run: (f, b) => runExternal(x, port, f, b, TIMING)
+    }))
   ]
   const only = process.env.BENCH_CLIENTS?.split(",")
   return only === undefined ? all : all.filter((c) => only.some((o) => c.name.startsWith(o)) || c.name === "raw-json")
@@ -201,10 +216,12 @@ interface Stat {
 
 const statOf = (rs: ReadonlyArray<Run>): Stat => {
   const all = rs.flatMap((x) => x.latencies).sort((a, b) => a - b)
+  // An external client reports percentiles per round, not samples: the median round's.
+  const reported = (key: "p50" | "p99") => median(rs.map((x) => x.percentiles?.[key] ?? NaN))
   return {
     rps: median(rs.map((x) => x.requests / x.seconds)),
-    p50: percentile(all, 50),
-    p99: percentile(all, 99),
+    p50: all.length > 0 ? percentile(all, 50) : reported("p50"),
+    p99: all.length > 0 ? percentile(all, 99) : reported("p99"),
     cpu: median(rs.map((x) => x.cpu)),
     cpuPerRequest: median(rs.map((x) => (x.cpu * x.seconds * 1e6) / Math.max(1, x.requests)))
   }
@@ -214,8 +231,9 @@ const ratio = (a: number, b: number | undefined) => (b === undefined ? "–" : f
 
 const main = async () => {
   if (process.argv.includes("--heap-only")) return heapOnly()
+  const externals = parseExternal(process.env.BENCH_EXTERNAL)
   const { port, child } = await startServer(false)
-  const clients = clientsFor(port)
+  const clients = clientsFor(port, externals)
   const rows: Array<Array<string>> = []
   const load = Os.loadavg().map((l) => l.toFixed(2)).join(" ")
   try {

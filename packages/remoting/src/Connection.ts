@@ -1,6 +1,7 @@
 /**
- * One TCP connection to a RocketMQ peer: the socket (through `@effect/platform-node`'s
- * `NodeSocket`), the frame decoder on the read side, a writer of encoded frames, and health.
+ * One TCP connection to a RocketMQ peer: the socket, the frame decoder on the read side, a writer
+ * of encoded frames, and health. {@link make} opens a Node socket and works on it directly;
+ * {@link fromSocket} adapts any Effect socket (an in-memory pair, an accepted server socket).
  *
  * The connection does not match requests with responses or queue anything: it reads commands and
  * writes bytes. It never throws; reading fails with the reason the connection ended
@@ -11,13 +12,13 @@
  *
  * @since 0.1.0
  */
-import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { Context, Duration, Effect, Layer, Scope } from "effect"
 import * as Socket from "effect/socket/Socket"
 import * as Net from "node:net"
 import * as Tls from "node:tls"
 import * as Address from "./Address.ts"
 import * as Codec from "./Codec.ts"
+import * as NetConnection from "./internal/netConnection.ts"
 import type { RemotingCommand } from "./RemotingCommand.ts"
 import { ClosedByPeer, ClosedLocally, type CloseReason, ConnectError, ConnectionReset } from "./RemotingError.ts"
 
@@ -75,6 +76,15 @@ export interface ConnectionShape {
   readonly write: (bytes: Uint8Array) => Effect.Effect<void, ConnectionReset>
   /** Writes several buffers as one (corked) socket write: a writev, no copying. */
   readonly writeAll: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, ConnectionReset>
+  /**
+   * Writes several buffers as one socket write now, synchronously, when the connection can (a Node
+   * socket it owns): true when the socket wants no `drain` first. Whoever writes this way must not
+   * write again before {@link awaitDrain} when it returns false. Undefined for connections over an
+   * Effect socket, whose writes are Effects.
+   */
+  readonly writeNow?: ((chunks: ReadonlyArray<Uint8Array>) => boolean) | undefined
+  /** Waits for the socket's `drain` (after {@link writeNow} returned false). Defined with `writeNow`. */
+  readonly awaitDrain?: Effect.Effect<void, ConnectionReset> | undefined
   /** True while the socket is open and nothing has failed. */
   readonly isHealthy: () => boolean
   /** Destroys the socket now (idempotent). Reading then fails; the reason passed is kept. */
@@ -86,16 +96,6 @@ export interface ConnectionShape {
  * @category services
  */
 export class Connection extends Context.Service<Connection, ConnectionShape>()("rocketmq/remoting/Connection") {}
-
-const errorCode = (cause: unknown): string => {
-  if (typeof cause === "object" && cause !== null) {
-    const code = (cause as { code?: unknown }).code
-    if (typeof code === "string") return code
-    const message = (cause as { message?: unknown }).message
-    if (typeof message === "string") return message
-  }
-  return String(cause)
-}
 
 /**
  * Builds a connection over an Effect socket whose `reader` opens (or already holds) the Node
@@ -129,7 +129,7 @@ export const fromSocket = Effect.fnUntraced(function*(options: {
     if (reason._tag === "SocketCloseError" && reason.code === 1000) {
       return wrote && !received ? new ClosedByPeer({ address, silent: true }) : new ClosedByPeer({ address })
     }
-    if (reason._tag === "SocketReadError") return new ConnectionReset({ address, detail: errorCode(reason.cause) })
+    if (reason._tag === "SocketReadError") return new ConnectionReset({ address, detail: NetConnection.errorCode(reason.cause) })
     return new ConnectionReset({ address, detail: error.message })
   }
 
@@ -161,7 +161,7 @@ export const fromSocket = Effect.fnUntraced(function*(options: {
   const write = (bytes: Uint8Array): Effect.Effect<void, ConnectionReset> => {
     wrote = true
     return writer.write(bytes).pipe(
-      Effect.mapError((error) => new ConnectionReset({ address, detail: `write failed: ${errorCode(error.reason)}` }))
+      Effect.mapError((error) => new ConnectionReset({ address, detail: `write failed: ${NetConnection.errorCode(error.reason)}` }))
     )
   }
 
@@ -169,7 +169,7 @@ export const fromSocket = Effect.fnUntraced(function*(options: {
     chunks.length === 0
       ? Effect.void
       : (wrote = true, writer.writeAll(chunks as readonly [Uint8Array, ...Array<Uint8Array>]).pipe(
-        Effect.mapError((error) => new ConnectionReset({ address, detail: `write failed: ${errorCode(error.reason)}` }))
+        Effect.mapError((error) => new ConnectionReset({ address, detail: `write failed: ${NetConnection.errorCode(error.reason)}` }))
       ))
 
   const isHealthy = (): boolean => {
@@ -262,21 +262,16 @@ export const make = (options: ConnectionOptions): Effect.Effect<ConnectionShape,
           })
         })
     )
-    return NodeSocket.fromDuplex(open).pipe(
-      Effect.flatMap((socket) =>
-        fromSocket({ address, socket, raw: () => raw, maxFrameLength: options.maxFrameLength }).pipe(
-          Effect.timeoutOrElse({
-            duration: timeout,
-            orElse: () =>
-              Effect.fail(
-                new ConnectError({ address, reason: "Timeout", detail: Duration.format(timeout) })
-              )
-          })
-        )
-      ),
+    // Over the Node socket itself rather than an Effect socket: see internal/netConnection.ts.
+    return open.pipe(
+      Effect.timeoutOrElse({
+        duration: timeout,
+        orElse: () => Effect.fail(new ConnectError({ address, reason: "Timeout", detail: Duration.format(timeout) }))
+      }),
+      Effect.map((socket) => NetConnection.make({ address, socket, maxFrameLength: options.maxFrameLength })),
       Effect.catchTag("SocketError", (error) => {
         const cause = error.reason._tag === "SocketOpenError" ? error.reason.cause : error
-        const code = errorCode(cause)
+        const code = NetConnection.errorCode(cause)
         return Effect.fail(
           new ConnectError({
             address,

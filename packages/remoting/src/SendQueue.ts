@@ -65,8 +65,16 @@ export interface SendQueueShape {
   /**
    * Waits until something is queued, then takes up to the batch caps. Items already resolved are
    * taken too (the caller skips them). After shutdown it never returns (the fiber is interrupted).
+   * Empty only after a direct write (see {@link writeDirectly}) that wants a `drain`.
    */
   readonly take: Effect.Effect<ReadonlyArray<Outbound>>
+  /**
+   * Hands batches to `write` directly, synchronously, while the send fiber is idle in {@link take}:
+   * at the end of the tick they were queued in, instead of waking the fiber (a scheduler turn per
+   * batch). `write` returns false when the socket wants a `drain`; the queue then wakes the send
+   * fiber with an empty batch to wait for it, and writes nothing more until it takes again.
+   */
+  readonly writeDirectly: (write: (batch: ReadonlyArray<Outbound>) => boolean) => void
   /**
    * Ends the queue because the channel closed for `reason`: queued frames are dropped, waiting
    * offers fail with `ChannelClosed`, later offers fail at once.
@@ -79,6 +87,8 @@ export interface SendQueueShape {
  * @category services
  */
 export class SendQueue extends Context.Service<SendQueue, SendQueueShape>()("rocketmq/remoting/SendQueue") {}
+
+const NOTHING: ReadonlyArray<Outbound> = []
 
 /**
  * The queue: a growing array read from `head` (compacted now and then), and beside it the entries
@@ -116,12 +126,28 @@ class BoundedSendQueue implements SendQueueShape {
     return this.size() < this.capacity && this.parkedHead === this.parked.length
   }
 
+  private direct: ((batch: ReadonlyArray<Outbound>) => boolean) | undefined
+
   private readonly wake = () => {
     this.wakeScheduled = false
     const taker = this.taker
     if (taker === undefined || this.size() === 0) return
+    const direct = this.direct
+    if (direct !== undefined) {
+      // The send fiber is parked in `take`, so nothing is mid-write: writing here keeps one writer
+      // and the queue's order.
+      let drained = true
+      while (drained && this.size() > 0) drained = direct(this.takeNow())
+      if (drained) return
+      this.taker = undefined
+      return taker(Effect.succeed(NOTHING))
+    }
     this.taker = undefined
     taker(Effect.succeed(this.takeNow()))
+  }
+
+  writeDirectly(write: (batch: ReadonlyArray<Outbound>) => boolean): void {
+    this.direct = write
   }
 
   private push(item: Outbound): void {

@@ -63,18 +63,36 @@ const encodeBatch = (
  * Writes batches forever; fails when a write fails. `onRequests` is told how many requests (entries
  * awaiting a response) each batch carries, before they are written.
  *
+ * When the connection can write synchronously, the queue writes each batch itself at the end of
+ * the tick its callers queued it in, while this fiber is idle (`SendQueue.writeDirectly`): at one
+ * request in flight that takes a scheduler turn out of every round trip. This fiber then only
+ * waits for `drain` and writes what was queued meanwhile.
+ *
  * @internal
  */
 export const sendLoop = (
   queue: SendQueueShape,
   connection: ConnectionShape,
   onRequests: (count: number) => void
-): Effect.Effect<never, ConnectionReset> =>
-  Effect.gen(function*() {
+): Effect.Effect<never, ConnectionReset> => {
+  const { writeNow, awaitDrain } = connection
+  if (writeNow !== undefined) {
+    queue.writeDirectly((batch) => {
+      const chunks = encodeBatch(batch, onRequests)
+      return chunks === undefined || writeNow(chunks)
+    })
+  }
+  return Effect.gen(function*() {
     for (;;) {
-      const chunks = encodeBatch(yield* queue.take, onRequests)
+      const batch = yield* queue.take
+      if (batch.length === 0 && awaitDrain !== undefined) {
+        yield* awaitDrain
+        continue
+      }
+      const chunks = encodeBatch(batch, onRequests)
       if (chunks === undefined) continue
       if (chunks.length === 1) yield* connection.write(chunks[0]!)
       else yield* connection.writeAll(chunks)
     }
   })
+}

@@ -6,7 +6,7 @@
  * @internal
  */
 import type { Clock } from "effect"
-import { Effect, Exit, Result, type Tracer } from "effect"
+import { Effect, Exit, Fiber, Result, type Tracer } from "effect"
 import type { ChannelShape } from "../Channel.ts"
 import * as Codec from "../Codec.ts"
 import type { ConnectionShape } from "../Connection.ts"
@@ -91,45 +91,59 @@ export const make = (core: ChannelCore, settings: RequestSettings): Requests => 
   }
 
   // Registered before it is queued, so that a response can never arrive for an unknown opaque; the
-  // interrupt handler completes (removes) the entry, which the queue then skips.
-  const register = (
+  // interrupt handler completes (removes) the entry, which the queue then skips. Returns the
+  // interrupt handler, or nothing when `resume` was called at once.
+  const start = (
     request: RemotingCommand.RemotingCommand,
     timeoutMillis: number,
-    span: Tracer.Span | undefined
-  ): Effect.Effect<RemotingCommand.RemotingCommand, ChannelError> =>
-    Effect.callback<RemotingCommand.RemotingCommand, ChannelError>((resume) => {
-      const closeReason = core.closeReason
-      if (closeReason !== undefined) return resume(Effect.fail(closedBeforeQueued(address, request.code, -1, closeReason)))
-      const opaque = freshOpaque()
-      span?.attribute("rocketmq.opaque", opaque)
-      if (!(timeoutMillis > 0)) {
-        return resume(Effect.fail(
-          new RequestTimeout({ address, requestCode: request.code, opaque, timeoutMillis, written: false })
-        ))
-      }
-      const frame = prepare(request, opaque)
-      if (frame instanceof ChannelSendRequestFailed) return resume(Effect.fail(frame))
-      const entry = new Outbound(frame, request.code, opaque, clock.currentTimeMillisUnsafe(), timeoutMillis, resume)
-      table.register(entry)
-      queue.offerOrPark(entry)
-      settings.scheduleDeadline(entry.deadline)
-      return Effect.sync(() => {
-        table.complete(opaque, Exit.interrupt())
-      })
+    span: Tracer.Span | undefined,
+    resume: (effect: Effect.Effect<RemotingCommand.RemotingCommand, ChannelError>) => void
+  ): Effect.Effect<void> | undefined => {
+    const closeReason = core.closeReason
+    if (closeReason !== undefined) {
+      resume(Effect.fail(closedBeforeQueued(address, request.code, -1, closeReason)))
+      return undefined
+    }
+    const opaque = freshOpaque()
+    span?.attribute("rocketmq.opaque", opaque)
+    if (!(timeoutMillis > 0)) {
+      resume(Effect.fail(new RequestTimeout({ address, requestCode: request.code, opaque, timeoutMillis, written: false })))
+      return undefined
+    }
+    const frame = prepare(request, opaque)
+    if (frame instanceof ChannelSendRequestFailed) {
+      resume(Effect.fail(frame))
+      return undefined
+    }
+    const entry = new Outbound(frame, request.code, opaque, clock.currentTimeMillisUnsafe(), timeoutMillis, resume)
+    table.register(entry)
+    queue.offerOrPark(entry)
+    settings.scheduleDeadline(entry.deadline)
+    return Effect.sync(() => {
+      table.complete(opaque, Exit.interrupt())
     })
+  }
 
+  const traced = (request: RemotingCommand.RemotingCommand, timeoutMillis: number) =>
+    Effect.useSpan(
+      "Channel.sendWaitResponse",
+      { attributes: { "rocketmq.code": request.code, "rocketmq.address": address } },
+      (span) =>
+        Effect.callback<RemotingCommand.RemotingCommand, ChannelError>((resume) => start(request, timeoutMillis, span, resume))
+    )
+
+  // One Effect.callback per call and nothing around it: the caller's fiber holds this effect (and
+  // what its closure captures) for as long as the request is pending. A traced fiber (rare) is
+  // resumed at once with the call inside its span.
   const sendWaitResponse = (
     request: RemotingCommand.RemotingCommand,
     timeoutMillis?: number | undefined
   ): Effect.Effect<RemotingCommand.RemotingCommand, ChannelError> =>
-    Effect.withFiber((fiber) => {
+    Effect.callback<RemotingCommand.RemotingCommand, ChannelError>((resume) => {
       const timeout = timeoutMillis ?? defaultTimeoutMillis
-      if (!isTraced(fiber)) return register(request, timeout, undefined)
-      return Effect.useSpan(
-        "Channel.sendWaitResponse",
-        { attributes: { "rocketmq.code": request.code, "rocketmq.address": address } },
-        (span) => register(request, timeout, span)
-      )
+      const fiber = Fiber.getCurrent()
+      if (fiber !== undefined && isTraced(fiber)) return resume(traced(request, timeout))
+      return start(request, timeout, undefined, resume)
     })
 
   /**

@@ -31,7 +31,7 @@
  *
  * @since 0.1.0
  */
-import type { Effect, Exit } from "effect"
+import type { Exit } from "effect"
 import type { PreparedFrame } from "./Codec.ts"
 import type { RemotingCommand } from "./RemotingCommand.ts"
 import {
@@ -93,8 +93,6 @@ export class Outbound {
   heapIndex = -1
   /** Completes the caller (of `sendWaitResponse`, or its share of a bulk call); undefined for oneway and plain sends. */
   resume: ((exit: Exit.Exit<RemotingCommand, ChannelError>) => void) | undefined
-  /** Called when a waiting offer got room (or failed); undefined when nobody waits. */
-  onSlot: ((effect: Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed>) => void) | undefined = undefined
   private current: Stage = QUEUED
 
   constructor(

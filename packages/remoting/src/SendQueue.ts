@@ -53,7 +53,7 @@ export interface SendQueueShape {
   readonly isShutdown: () => boolean
   /** Fail-fast enqueue: false when the queue is full or shut down. */
   readonly offerUnsafe: (item: Outbound) => boolean
-  /** Enqueues now, or parks the item until there is room (`item.onSlot` is told). False after shutdown. */
+  /** Enqueues now, or parks the item until a take makes room (it then moves in). False after shutdown. */
   readonly offerOrPark: (item: Outbound) => boolean
   /**
    * Enqueues, waiting up to `timeoutMillis` for room; then fails with reason `QueueFull`. After
@@ -103,6 +103,12 @@ class BoundedSendQueue implements SendQueueShape {
   private head = 0
   private parked: Array<Outbound> = []
   private parkedHead = 0
+  /**
+   * The offers waiting for room, by item: told when their item moves in (or the queue shuts down).
+   * Beside the items rather than a field of each: every pending request holds its entry, and only
+   * `offer`'s items ever wait this way.
+   */
+  private readonly waiters = new Map<Outbound, (effect: Effect.Effect<void, ChannelSendRequestFailed | ChannelClosed>) => void>()
   private closedBy: CloseReason | undefined
   private taker: ((effect: Effect.Effect<ReadonlyArray<Outbound>>) => void) | undefined
   private wakeScheduled = false
@@ -182,9 +188,9 @@ class BoundedSendQueue implements SendQueueShape {
       parked[this.parkedHead++] = undefined as unknown as Outbound
       if (!item.unpark()) continue // resolved while parked: drop it
       this.push(item)
-      const onSlot = item.onSlot
+      const onSlot = this.waiters.size === 0 ? undefined : this.waiters.get(item)
       if (onSlot !== undefined) {
-        item.onSlot = undefined
+        this.waiters.delete(item)
         onSlot(Effect.void)
       }
     }
@@ -239,13 +245,13 @@ class BoundedSendQueue implements SendQueueShape {
         return Effect.void
       }
       return Effect.callback<void, ChannelSendRequestFailed | ChannelClosed>((resume) => {
-        item.onSlot = resume
+        this.waiters.set(item, resume)
         item.park()
         this.parked.push(item)
         return Effect.sync(() => {
           // Interrupted (or timed out) while parked: the item stays behind and is skipped.
           item.abandonWait()
-          item.onSlot = undefined
+          this.waiters.delete(item)
         })
       }).pipe(
         Effect.timeoutOrElse({
@@ -276,9 +282,9 @@ class BoundedSendQueue implements SendQueueShape {
     this.parkedHead = 0
     this.taker = undefined
     for (const item of waiting) {
-      const onSlot = item.onSlot
+      const onSlot = this.waiters.get(item)
       if (onSlot === undefined) continue
-      item.onSlot = undefined
+      this.waiters.delete(item)
       const error = item.closedError(this.address, reason)
       item.finish()
       onSlot(Effect.fail(error))

@@ -10,9 +10,12 @@
  * three fibers into its scope:
  *
  * - the **send fiber** takes everything queued (capped by count and bytes), writes small frames
- *   into one buffer and large bodies beside it, and hands the batch to the socket in one write;
+ *   into one buffer and large bodies beside it, and hands the batch to the socket in one write.
+ *   Over a Node socket (`Connection.make`) the queue does this itself at the end of the tick the
+ *   batch was queued in, while the fiber is idle, and the fiber only waits for `drain`;
  * - the **receive fiber** reads chunks, decodes frames, completes the response table in place and
- *   passes requests from the peer to the {@link RequestHandler};
+ *   passes requests from the peer to the {@link RequestHandler} (over a Node socket the decoding
+ *   runs in the socket's `data` event and the fiber waits for the connection to end);
  * - the **timer fiber** sleeps on Effect's `Clock` until the earliest deadline and expires what is
  *   due (so `TestClock` drives timeouts; there is no timer per request).
  *

@@ -1,9 +1,11 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Metric, Tracer } from "effect"
 import { TestClock } from "effect/testing"
+import { Buffer } from "node:buffer"
 import * as Net from "node:net"
 import * as Address from "../src/Address.ts"
 import * as Channel from "../src/Channel.ts"
+import * as Codec from "../src/Codec.ts"
 import * as Connection from "../src/Connection.ts"
 import * as RemotingCommand from "../src/RemotingCommand.ts"
 import * as ResponseTable from "../src/ResponseTable.ts"
@@ -173,4 +175,38 @@ describe("Channel observability", () => {
       yield* channel.sendWaitResponse(RemotingCommand.make({ code: 105 }), 1000)
       expect(spans.length).toBe(before)
     }))
+  it.effect("over a Node socket, decodes frames split across chunks and every frame sent before the peer's FIN, then fails with ClosedByPeer", () =>
+    Effect.gen(function*() {
+      const frames = [1, 2, 3].map((opaque) =>
+        Codec.encodeFrame(RemotingCommand.markResponse(RemotingCommand.make({ code: 0, opaque, body: new Uint8Array(70_000).fill(opaque) })))
+      )
+      const bytes = Buffer.concat(frames)
+      const server = yield* Effect.acquireRelease(
+        Effect.callback<Net.Server>((resume) => {
+          const s = Net.createServer((socket) => {
+            // The first frame in pieces of 1,000 bytes, the rest in one write, then FIN.
+            let at = 0
+            const next = () => {
+              if (at < frames[0]!.length) {
+                socket.write(bytes.subarray(at, Math.min(at + 1000, frames[0]!.length)))
+                at += 1000
+                setImmediate(next)
+              } else socket.end(bytes.subarray(frames[0]!.length))
+            }
+            next()
+          })
+          s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
+        }),
+        (s) => Effect.sync(() => s.close())
+      )
+      const port = (server.address() as Net.AddressInfo).port
+      const connection = yield* Connection.make({ host: "127.0.0.1", port })
+      const received: Array<RemotingCommand.RemotingCommand> = []
+      const reason = yield* Effect.flip(connection.readLoop((command) => received.push(command)))
+      expect(reason._tag).toBe("ClosedByPeer")
+      expect(received.map((c) => c.opaque)).toEqual([1, 2, 3])
+      expect(received.map((c) => c.body?.length)).toEqual([70_000, 70_000, 70_000])
+      expect(received[2]!.body![69_999]).toBe(3)
+      expect(connection.isHealthy()).toBe(false)
+    }).pipe(Effect.scoped))
 })

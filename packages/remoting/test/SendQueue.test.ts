@@ -105,4 +105,68 @@ describe("SendQueue", () => {
       expect((yield* Effect.flip(queue.offerOrFail(item(6))))._tag).toBe("ChannelClosed")
       expect(queue.size()).toBe(0)
     }))
+  it.effect("with a direct writer, what is queued in one tick is written in one batch, in order, while the taker stays parked", () =>
+    Effect.gen(function*() {
+      const queue = SendQueue.makeUnsafe({ capacity: 8 })
+      const written: Array<Array<number>> = []
+      queue.writeDirectly((batch) => {
+        written.push(batch.map((i) => i.opaque))
+        return true
+      })
+      const taker = yield* Effect.forkChild(queue.take)
+      yield* Effect.yieldNow
+      queue.offerUnsafe(item(1))
+      queue.offerUnsafe(item(2))
+      queue.offerUnsafe(item(3))
+      yield* Effect.promise(() => Promise.resolve()) // the end of the tick
+      expect(written).toEqual([[1, 2, 3]])
+      expect(queue.size()).toBe(0)
+      expect(taker.pollUnsafe()).toBeUndefined()
+      queue.offerUnsafe(item(4))
+      yield* Effect.promise(() => Promise.resolve())
+      expect(written).toEqual([[1, 2, 3], [4]])
+      expect(taker.pollUnsafe()).toBeUndefined()
+      yield* Fiber.interrupt(taker)
+    }))
+
+  it.effect("a direct write that wants a drain wakes the taker with an empty batch, and nothing more is written directly until it takes again", () =>
+    Effect.gen(function*() {
+      const queue = SendQueue.makeUnsafe({ capacity: 8 })
+      const written: Array<Array<number>> = []
+      queue.writeDirectly((batch) => {
+        written.push(batch.map((i) => i.opaque))
+        return false
+      })
+      const taker = yield* Effect.forkChild(queue.take)
+      yield* Effect.yieldNow
+      queue.offerUnsafe(item(1))
+      yield* Effect.promise(() => Promise.resolve())
+      expect(yield* Fiber.join(taker)).toEqual([])
+      expect(written).toEqual([[1]])
+      // No taker parked: later items wait in the queue for the send fiber, not for a direct write.
+      queue.offerUnsafe(item(2))
+      queue.offerUnsafe(item(3))
+      yield* Effect.promise(() => Promise.resolve())
+      expect(written).toEqual([[1]])
+      const batch = yield* queue.take
+      expect(batch.map((i) => i.opaque)).toEqual([2, 3])
+    }))
+
+  it.effect("a direct writer never sees a batch after shutdown", () =>
+    Effect.gen(function*() {
+      const queue = SendQueue.makeUnsafe({ capacity: 8 })
+      const written: Array<number> = []
+      queue.writeDirectly((batch) => {
+        written.push(batch.length)
+        return true
+      })
+      const taker = yield* Effect.forkChild(queue.take)
+      yield* Effect.yieldNow
+      queue.offerUnsafe(item(1))
+      queue.shutdown(new ClosedLocally({ address: "127.0.0.1:1" }))
+      yield* Effect.promise(() => Promise.resolve())
+      expect(written).toEqual([])
+      expect(queue.offerUnsafe(item(2))).toBe(false)
+      yield* Fiber.interrupt(taker)
+    }))
 })

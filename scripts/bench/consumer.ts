@@ -17,7 +17,7 @@
  * the medians, and the ratios ours / Java (throughput: > 1 is faster; CPU per message: < 1 is
  * cheaper). Results and how they were measured: docs/consumer-benchmarks.md.
  *
- *   npm run bench:consumer          (run it under `flock /work/bench.lock` on a shared machine)
+ *   npm run bench:consumer          (on a shared machine, under a `flock` lock file that every benchmark takes)
  */
 import { Admin, Broker, Message, NameServer } from "@effect-rocketmq/client"
 import { RemotingClient, RemotingError } from "@effect-rocketmq/remoting"

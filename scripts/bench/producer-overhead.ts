@@ -5,7 +5,7 @@
  * share; the difference between the two rows is the Producer's own cost (validation, queue
  * selection, the send loop, admission and metrics, the span).
  *
- *   flock /work/bench.lock node --conditions=source scripts/bench/producer-overhead.ts
+ *   node --conditions=source scripts/bench/producer-overhead.ts   (on a shared machine, under a `flock` lock file)
  *
  * Env: BENCH_SENDS (10000 per round), BENCH_IN_FLIGHT (64), BENCH_ROUNDS (3).
  */

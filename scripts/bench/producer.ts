@@ -18,7 +18,7 @@
  * Prints sends/s and CPU µs per message per round, the medians, and the ratios ours / Java
  * (throughput: > 1 is faster; CPU per message: < 1 is cheaper).
  *
- *   flock /work/bench.lock npm run bench:producer
+ *   npm run bench:producer   (on a shared machine, under a `flock` lock file that every benchmark takes)
  */
 import { Admin, NameServer } from "@effect-rocketmq/client"
 import { RemotingClient } from "@effect-rocketmq/remoting"

@@ -20,7 +20,6 @@ import type * as Message from "../Message.ts"
 import type * as MessageQueue from "../MessageQueue.ts"
 import type { SendAllOptions, SendError, SendResult } from "../Producer.ts"
 import type { ProducerClosed } from "../ProducerError.ts"
-import * as QueueSelection from "./queueSelection.ts"
 import * as SendLoop from "./sendLoop.ts"
 import { attemptOptions, checked, type Core, isStoreOk, sendAttempt, withBody } from "./sendPaths.ts"
 import * as Tracing from "./tracing.ts"
@@ -43,16 +42,26 @@ interface Continued {
   readonly resume: SendLoop.Resume<SendResult, Broker.BrokerError>
 }
 
+/** A topic's publish queues, read once per call (`publishRoute` fails with NoRouteInfo). */
+type Routes = Map<string, ReadonlyArray<MessageQueue.MessageQueue>>
+
+const queuesOf = (core: Core, routes: Routes, topic: string) => {
+  const known = routes.get(topic)
+  if (known !== undefined) return Effect.succeed(known)
+  return Effect.map(core.instance.publishRoute(topic, { defaultTopicQueueNums: core.loop.defaultTopicQueueNums }), (route) => {
+    routes.set(topic, route.publishQueues)
+    return route.publishQueues
+  })
+}
+
 /** Validation, compression and the first queue, as the single send path makes them. */
-const plan = (core: Core, message: Message.Message, index: number): Effect.Effect<Planned, SendError> => {
+const plan = (core: Core, routes: Routes, message: Message.Message, index: number): Effect.Effect<Planned, SendError> => {
   const invalid = checked(core, message)
   if (invalid !== undefined) return Effect.fail(invalid)
   return withBody(core, message, (body, sysFlag) =>
     Effect.gen(function*() {
-      const route = yield* core.instance.publishRoute(message.topic, { defaultTopicQueueNums: core.loop.defaultTopicQueueNums })
-      const now = yield* Clock.currentTimeMillis
-      const latency = core.loop.faults === undefined ? undefined : { faults: core.loop.faults, now, resetTo: undefined }
-      const queue = QueueSelection.select(route.publishQueues, core.loop.indexOf(message.topic), undefined, latency)
+      const queues = yield* queuesOf(core, routes, message.topic)
+      const queue = SendLoop.pickQueue(core.loop, message.topic, queues, undefined, 0, yield* Clock.currentTimeMillis)
       const address = Option.getOrUndefined(yield* core.instance.publishAddress(queue.brokerName))
       return { index, message, body, sysFlag, queue, address }
     }))
@@ -143,8 +152,9 @@ export const sendAll = (core: Core) =>
     const outcomes: Array<Outcome> = new Array(messages.length)
     const byAddress = new Map<string, Array<Planned>>()
     const continued: Array<Continued> = []
+    const routes: Routes = new Map()
     for (let index = 0; index < messages.length; index++) {
-      const planned = yield* Effect.result(plan(core, messages[index]!, index))
+      const planned = yield* Effect.result(plan(core, routes, messages[index]!, index))
       if (Result.isFailure(planned)) outcomes[index] = Result.fail(planned.failure)
       else if (planned.success.address === undefined) continued.push({ planned: planned.success, resume: fresh(start) })
       else {

@@ -79,6 +79,25 @@ export const noteAttempt = (
   else context.faults?.update(brokerName, latencyMillis, true, !isBrokerAnswer(error), startedAt + latencyMillis)
 }
 
+/**
+ * The queue of attempt `times` (0 for the first) among `queues`: round-robin from the topic's
+ * counter, avoiding `lastBroker`, through the fault table when latency fault tolerance is on (a
+ * retry resets the counter to a random start, as Java).
+ */
+export const pickQueue = (
+  context: LoopContext,
+  topic: string,
+  queues: ReadonlyArray<MessageQueue.MessageQueue>,
+  lastBroker: string | undefined,
+  times: number,
+  now: number
+): MessageQueue.MessageQueue => {
+  const latency = context.faults === undefined
+    ? undefined
+    : { faults: context.faults, now, resetTo: times > 0 ? context.random() : undefined }
+  return QueueSelection.select(queues, context.indexOf(topic), lastBroker, latency)
+}
+
 /** Whether Java's producer sends again after `error`. */
 export const isRetried = (error: AttemptError): boolean =>
   isBrokerAnswer(error) ? RETRY_RESPONSE_CODES.has(error.responseCode) : RemotingError.isRetryable(error)
@@ -138,7 +157,6 @@ export const run = <A, E extends AttemptError>(
     const resume = options.resume
     const start = resume?.start ?? (yield* Clock.currentTimeMillis)
     const route = yield* context.instance.publishRoute(topic, { defaultTopicQueueNums: context.defaultTopicQueueNums })
-    const index = context.indexOf(topic)
     const tries = options.retry ? 1 + context.retryTimes : 1
     const brokers: Array<string> = [...(resume?.brokers ?? [])]
     let lastError: E | NoBrokerAddress | undefined = resume?.lastError
@@ -154,10 +172,7 @@ export const run = <A, E extends AttemptError>(
       }
       // A closing producer lets the attempt in flight finish but starts no other.
       if (times > 0 && context.isClosing()) return yield* new ProducerClosed({ group: context.group, inFlight: reached })
-      const latency = context.faults === undefined
-        ? undefined
-        : { faults: context.faults, now, resetTo: times > 0 ? context.random() : undefined }
-      const queue = QueueSelection.select(route.publishQueues, index, brokers[brokers.length - 1], latency)
+      const queue = pickQueue(context, topic, route.publishQueues, brokers[brokers.length - 1], times, now)
       brokers.push(queue.brokerName)
       if (times > 0) yield* context.onRetry(topic)
       const address = yield* addressOf(context, topic, queue.brokerName)

@@ -44,6 +44,9 @@ export * as ResponseTable from "./ResponseTable.ts"
 export * as SendQueue from "./SendQueue.ts"
 
 /** @since 0.1.0 */
+export * as Tracing from "./Tracing.ts"
+
+/** @since 0.1.0 */
 export * as RemotingServer from "./RemotingServer.ts"
 
 /** @since 0.1.0 */

@@ -2,18 +2,15 @@
  * Spans on the client's per-message paths (`Producer.send`, `Consumer.handle`), made only when a
  * tracing backend is installed. With Effect's default native tracer nothing can observe them, and
  * one costs more than the rest of a message's handling: `Effect.withSpan` captures a stack trace
- * for every span it makes. The remoting layer decides the same way for its request spans.
+ * for every span it makes. The test is the remoting layer's (`Tracing.isTraced`).
  *
  * @internal
  */
-import { Effect, type Fiber, Tracer } from "effect"
+import { Tracing } from "@effect-rocketmq/remoting"
+import { Effect } from "effect"
 
-/** @internal: whether `fiber` runs under a tracing backend, so that spans made on it are observed. */
-export const isTraced = (fiber: Fiber.Fiber<unknown, unknown>): boolean => {
-  if (!fiber.cache.tracerEnabled) return false
-  const tracer = fiber.cache.tracer
-  return tracer !== undefined && tracer !== Tracer.nativeTracer
-}
+/** @internal: whether `fiber` runs under a tracing backend (the remoting layer's own test). */
+export const isTraced = Tracing.isTraced
 
 /** @internal: `effect` in a span named `name`, when a tracing backend is installed; `attributes` is computed only then. */
 export const traced = <A, E, R>(

@@ -1,24 +1,13 @@
 /**
- * Whether spans are worth making.
+ * Request spans, made only when a tracing backend is installed (see `Tracing.isTraced`).
  *
  * @internal
  */
 import type { Fiber } from "effect"
-import { Effect, Tracer } from "effect"
+import { Effect } from "effect"
+import { isTraced } from "../Tracing.ts"
 
-/**
- * True when `fiber` runs with a tracing backend installed. Spans cost more than the rest of a
- * request put together (a 4x throughput drop measured with Effect.withSpan on the channel, 2x with
- * useSpan), so the hot paths make them only then: with Effect's default native tracer nothing
- * could observe them.
- *
- * @internal
- */
-export const isTraced = (fiber: Fiber.Fiber<unknown, unknown>): boolean => {
-  if (!fiber.cache.tracerEnabled) return false
-  const tracer = fiber.cache.tracer
-  return tracer !== undefined && tracer !== Tracer.nativeTracer
-}
+export { isTraced }
 
 /**
  * `effect` in a span named `name` with the peer's address and the request code when `fiber` is

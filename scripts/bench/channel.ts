@@ -41,10 +41,8 @@ import * as RemotingClient from "../../packages/remoting/src/RemotingClient.ts"
 import { type External, parseExternal, runExternal } from "./channel-external.ts"
 import { heapPerPending } from "./channel-heap.ts"
 import { type Call, cpuShare, openFloor, requestFor, type Result as Run, runRaw, type Timing } from "./channel-wire.ts"
-import { fmt, median, percentile, table } from "./harness.ts"
+import { fmt, listFromEnv, median, percentile, table } from "./harness.ts"
 
-const listFromEnv = (name: string, fallback: ReadonlyArray<number>): ReadonlyArray<number> =>
-  process.env[name] === undefined ? fallback : process.env[name]!.split(",").map(Number).filter((n) => n > 0)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const TIMING: Timing = { warmupMs: 300, seconds: Number(process.env.BENCH_SECONDS ?? 1.5) }
 
@@ -260,7 +258,7 @@ const main = async () => {
             ratio(s.rps, stats.get(c.floor)?.rps),
             fmt(s.cpuPerRequest, 1),
             ratio(stats.get("raw-json")!.cpuPerRequest, s.cpuPerRequest),
-            ratio(stats.get(c.floor)?.cpuPerRequest ?? NaN, s.cpuPerRequest)
+            stats.get(c.floor) === undefined ? "–" : ratio(stats.get(c.floor)!.cpuPerRequest, s.cpuPerRequest)
           ])
         }
         process.stderr.write(`done: ${body} x ${inFlight} (load ${Os.loadavg()[0]!.toFixed(2)})\n`)

@@ -11,12 +11,8 @@
 import { ClientInstance, Consumer } from "@effect-rocketmq/client"
 import { Deferred, Effect, Layer } from "effect"
 import { performance } from "node:perf_hooks"
+import { requiredEnv as env } from "./harness.ts"
 
-const env = (name: string): string => {
-  const value = process.env[name]
-  if (value === undefined || value === "") throw new Error(`${name} is not set`)
-  return value
-}
 
 const namesrv = env("BENCH_NAMESRV")
 const topic = env("BENCH_TOPIC")

@@ -26,13 +26,8 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import * as JavaClient from "../java/JavaClient.ts"
 import { cluster } from "./cluster.ts"
-import { fmt, median, table } from "./harness.ts"
+import { intFromEnv as int, fmt, median, table } from "./harness.ts"
 
-const int = (name: string, fallback: number) => {
-  const n = Number(process.env[name] ?? fallback)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${process.env[name]} is not a positive whole number`)
-  return n
-}
 const MESSAGES = int("BENCH_MESSAGES", 100_000)
 const BODY = int("BENCH_BODY", 128)
 const QUEUES = int("BENCH_QUEUES", 8)

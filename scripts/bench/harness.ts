@@ -64,3 +64,21 @@ export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<Readonl
 
 export const fmt = (n: number, digits = 0): string =>
   n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
+
+/** A positive whole number from the environment variable `name`, or `fallback`; throws on anything else. */
+export const intFromEnv = (name: string, fallback: number): number => {
+  const n = Number(process.env[name] ?? fallback)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${process.env[name]} is not a positive whole number`)
+  return n
+}
+
+/** A comma-separated list of positive whole numbers from `name` (others dropped), or `fallback`. */
+export const listFromEnv = (name: string, fallback: ReadonlyArray<number>): ReadonlyArray<number> =>
+  process.env[name] === undefined ? fallback : process.env[name]!.split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0)
+
+/** The environment variable `name`, which must be set and not empty (a child process's input). */
+export const requiredEnv = (name: string): string => {
+  const value = process.env[name]
+  if (value === undefined || value === "") throw new Error(`${name} is not set`)
+  return value
+}

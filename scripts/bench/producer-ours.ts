@@ -11,13 +11,8 @@ import { ClientInstance, Message, Producer } from "@effect-rocketmq/client"
 import { Effect, Layer } from "effect"
 import { performance } from "node:perf_hooks"
 import * as JavaClient from "../java/JavaClient.ts"
-import { percentile } from "./harness.ts"
+import { requiredEnv as env, percentile } from "./harness.ts"
 
-const env = (name: string): string => {
-  const value = process.env[name]
-  if (value === undefined || value === "") throw new Error(`${name} is not set`)
-  return value
-}
 const TOPIC = env("BENCH_TOPIC")
 const BODY = Number(env("BENCH_BODY"))
 const IN_FLIGHT = Number(env("BENCH_IN_FLIGHT"))

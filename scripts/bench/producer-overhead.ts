@@ -14,13 +14,8 @@ import { RemotingClient } from "@effect-rocketmq/remoting"
 import { InMemoryRocketMQ } from "@effect-rocketmq/testkit"
 import { Effect, Layer, Schedule } from "effect"
 import { performance } from "node:perf_hooks"
-import { fmt, median, table } from "./harness.ts"
+import { fmt, intFromEnv as int, median, table } from "./harness.ts"
 
-const int = (name: string, fallback: number) => {
-  const n = Number(process.env[name] ?? fallback)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${process.env[name]} is not a positive whole number`)
-  return n
-}
 const SENDS = int("BENCH_SENDS", 10_000)
 const IN_FLIGHT = int("BENCH_IN_FLIGHT", 64)
 const ROUNDS = int("BENCH_ROUNDS", 3)

@@ -27,17 +27,10 @@ import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import * as JavaClient from "../java/JavaClient.ts"
 import { cluster } from "./cluster.ts"
-import { fmt, median, table } from "./harness.ts"
+import { fmt, intFromEnv as int, listFromEnv, median, table } from "./harness.ts"
 
-const int = (name: string, fallback: number) => {
-  const n = Number(process.env[name] ?? fallback)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${process.env[name]} is not a positive whole number`)
-  return n
-}
-const list = (name: string, fallback: ReadonlyArray<number>) =>
-  process.env[name] === undefined ? fallback : process.env[name]!.split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0)
-const BODIES = list("BENCH_BODIES", [128, 4096])
-const IN_FLIGHT = list("BENCH_IN_FLIGHT", [1, 64])
+const BODIES = listFromEnv("BENCH_BODIES", [128, 4096])
+const IN_FLIGHT = listFromEnv("BENCH_IN_FLIGHT", [1, 64])
 const ROUNDS = int("BENCH_ROUNDS", 3)
 const WARMUP_MS = int("BENCH_WARMUP_MS", 3000)
 const DURATION_MS = int("BENCH_DURATION_MS", 10000)

@@ -90,34 +90,45 @@ export const make = (core: ChannelCore, settings: RequestSettings): Requests => 
     return frame
   }
 
-  // Registered before it is queued, so that a response can never arrive for an unknown opaque; the
-  // interrupt handler completes (removes) the entry, which the queue then skips. Returns the
-  // interrupt handler, or nothing when `resume` was called at once.
+  /**
+   * A request registered, then queued, as an entry of its own (so that a response can never arrive
+   * for an unknown opaque); or the error it resolves to at once when it cannot be (the channel has
+   * closed, no time is left, the frame is too large). `onDone` is its completion.
+   */
+  const register = (
+    request: RemotingCommand.RemotingCommand,
+    startedAt: number,
+    timeoutMillis: number,
+    onDone: (exit: Exit.Exit<RemotingCommand.RemotingCommand, ChannelError>) => void
+  ): ChannelError | Outbound => {
+    const closeReason = core.closeReason
+    if (closeReason !== undefined) return closedBeforeQueued(address, request.code, -1, closeReason)
+    const opaque = freshOpaque()
+    if (!(timeoutMillis > 0)) return new RequestTimeout({ address, requestCode: request.code, opaque, timeoutMillis, written: false })
+    const frame = prepare(request, opaque)
+    if (frame instanceof ChannelSendRequestFailed) return frame
+    const entry = new Outbound(frame, request.code, opaque, startedAt, timeoutMillis, onDone)
+    table.register(entry)
+    queue.offerOrPark(entry)
+    return entry
+  }
+
+  // One request: registered and queued, with its deadline scheduled. Returns the interrupt handler,
+  // which completes (removes) the entry, which the queue then skips; or nothing when `resume` was
+  // called at once.
   const start = (
     request: RemotingCommand.RemotingCommand,
     timeoutMillis: number,
     span: Tracer.Span | undefined,
     resume: (effect: Effect.Effect<RemotingCommand.RemotingCommand, ChannelError>) => void
   ): Effect.Effect<void> | undefined => {
-    const closeReason = core.closeReason
-    if (closeReason !== undefined) {
-      resume(Effect.fail(closedBeforeQueued(address, request.code, -1, closeReason)))
+    const entry = register(request, clock.currentTimeMillisUnsafe(), timeoutMillis, resume)
+    if (!(entry instanceof Outbound)) {
+      resume(Effect.fail(entry))
       return undefined
     }
-    const opaque = freshOpaque()
+    const opaque = entry.opaque
     span?.attribute("rocketmq.opaque", opaque)
-    if (!(timeoutMillis > 0)) {
-      resume(Effect.fail(new RequestTimeout({ address, requestCode: request.code, opaque, timeoutMillis, written: false })))
-      return undefined
-    }
-    const frame = prepare(request, opaque)
-    if (frame instanceof ChannelSendRequestFailed) {
-      resume(Effect.fail(frame))
-      return undefined
-    }
-    const entry = new Outbound(frame, request.code, opaque, clock.currentTimeMillisUnsafe(), timeoutMillis, resume)
-    table.register(entry)
-    queue.offerOrPark(entry)
     settings.scheduleDeadline(entry.deadline)
     return Effect.sync(() => {
       table.complete(opaque, Exit.interrupt())
@@ -146,28 +157,6 @@ export const make = (core: ChannelCore, settings: RequestSettings): Requests => 
       return start(request, timeout, undefined, resume)
     })
 
-  /**
-   * One request of a bulk call, registered and queued as an entry; or the error it resolves to at
-   * once when it cannot be (the channel has closed, no time is left, the frame is too large).
-   */
-  const registerOne = (
-    request: RemotingCommand.RemotingCommand,
-    startedAt: number,
-    timeoutMillis: number,
-    onDone: (exit: Exit.Exit<RemotingCommand.RemotingCommand, ChannelError>) => void
-  ): ChannelError | Outbound => {
-    const closeReason = core.closeReason
-    if (closeReason !== undefined) return closedBeforeQueued(address, request.code, -1, closeReason)
-    const opaque = freshOpaque()
-    if (!(timeoutMillis > 0)) return new RequestTimeout({ address, requestCode: request.code, opaque, timeoutMillis, written: false })
-    const frame = prepare(request, opaque)
-    if (frame instanceof ChannelSendRequestFailed) return frame
-    const entry = new Outbound(frame, request.code, opaque, startedAt, timeoutMillis, onDone)
-    table.register(entry)
-    queue.offerOrPark(entry)
-    return entry
-  }
-
   // Every request is registered and queued at once, each an entry of its own in the table: its own
   // opaque, deadline and exactly-once completion, as if sent alone. The caller's fiber suspends once
   // and is resumed once, by whichever completion is the last; interrupting it completes (removes)
@@ -189,7 +178,7 @@ export const make = (core: ChannelCore, settings: RequestSettings): Requests => 
         if (--remaining === 0 && !interrupted) resume(Effect.succeed(results))
       }
       for (let i = 0; i < n; i++) {
-        const registered = registerOne(requests[i]!, startedAt, timeout, (exit) => {
+        const registered = register(requests[i]!, startedAt, timeout, (exit) => {
           if (exit._tag === "Success") return settleOne(i, Result.succeed(exit.value))
           const error = errorOf(exit) // only the interrupt handler below completes with an interruption
           if (error !== undefined) settleOne(i, Result.fail(error))

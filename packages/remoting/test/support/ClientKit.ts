@@ -14,7 +14,6 @@ import type { ChannelFactory } from "../../src/RemotingClient.ts"
 import * as ResponseCode from "../../src/ResponseCode.ts"
 import type * as Peer from "./Peer.ts"
 
-/** Lets real I/O happen while TestClock stands still, until `predicate` holds (5 s of real time at most). */
 /** A loopback port nothing listens on (bound, then released). */
 export const closedPort = (host = "127.0.0.1"): Effect.Effect<number> =>
   Effect.callback<number>((resume) => {

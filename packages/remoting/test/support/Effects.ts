@@ -13,9 +13,13 @@ export const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
   return error.value
 }
 
-/** Lets real I/O happen while TestClock stands still: polls `predicate` for at most 5 s of real time. */
+/**
+ * Lets real I/O happen while TestClock stands still: polls `predicate` for at most 4 s of real
+ * time, so a condition never reached fails with its own message before the test's 5 s timeout.
+ */
 export const settle = (predicate: () => boolean, what = "condition") =>
   Effect.gen(function*() {
-    for (let i = 0; i < 5000 && !predicate(); i++) yield* TestClock.withLive(Effect.sleep(1))
-    if (!predicate()) return yield* Effect.die(new Error(`${what} not reached within 5 s of real time`))
+    const deadline = Date.now() + 4_000
+    while (!predicate() && Date.now() < deadline) yield* TestClock.withLive(Effect.sleep(1))
+    if (!predicate()) return yield* Effect.die(new Error(`${what} not reached within 4 s of real time`))
   })

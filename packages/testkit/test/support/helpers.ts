@@ -13,11 +13,15 @@ export const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
   return error.value
 }
 
-/** Lets real I/O happen while TestClock stands still: polls `predicate` for at most 5 s of real time. */
+/**
+ * Lets real I/O happen while TestClock stands still: polls `predicate` for at most 4 s of real
+ * time, so a condition never reached fails with its own message before the test's 5 s timeout.
+ */
 export const settle = (predicate: () => boolean) =>
   Effect.gen(function*() {
-    for (let i = 0; i < 5000 && !predicate(); i++) yield* TestClock.withLive(Effect.sleep(1))
-    if (!predicate()) return yield* Effect.die(new Error("condition not reached within 5 s of real time"))
+    const deadline = Date.now() + 4_000
+    while (!predicate() && Date.now() < deadline) yield* TestClock.withLive(Effect.sleep(1))
+    if (!predicate()) return yield* Effect.die(new Error("condition not reached within 4 s of real time"))
   })
 
 /** A channel that closed left nothing behind: no pending request, its fibers all done. */

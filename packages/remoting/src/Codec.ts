@@ -213,6 +213,13 @@ export const decodeHeader = (
   return out instanceof FrameDecodeError ? Result.fail(out) : Result.succeed(out)
 }
 
+/** `bytes[start, end)` in a buffer of its own (from Node's shared pool when small). */
+const copyOf = (bytes: Buffer, start: number, end: number): Buffer => {
+  const out = Buffer.allocUnsafe(end - start)
+  bytes.copy(out, 0, start, end)
+  return out
+}
+
 const hex32 = (n: number): string => "0x" + (n >>> 0).toString(16).padStart(8, "0")
 
 /**
@@ -273,9 +280,26 @@ const checkLength = (
 }
 
 /**
- * Decodes the frame occupying `bytes[start, start + total)`; the length prefix is already checked.
+ * The total length (prefix included) of the frame whose 4-byte prefix starts at `bytes[at]`, checked
+ * against the limits, or the error.
+ *
+ * @internal
  */
-const decodeFrameAt = (bytes: Buffer, start: number, total: number): RemotingCommand | FrameDecodeError => {
+export const frameLengthAt = (bytes: Buffer, at: number, maxFrameLength: number): number | FrameDecodeError =>
+  checkLength(bytes.readInt32BE(at), maxFrameLength, bytes[at]!, bytes[at + 1]!, bytes[at + 2]!, bytes[at + 3]!)
+
+/**
+ * Decodes the frame occupying `bytes[start, start + total)`; the length prefix is already checked.
+ * The body is a view of `bytes`, or its own copy with `copyBody` (for a buffer that is reused).
+ *
+ * @internal
+ */
+export const decodeFrameAt = (
+  bytes: Buffer,
+  start: number,
+  total: number,
+  copyBody = false
+): RemotingCommand | FrameDecodeError => {
   const type = bytes[start + 4]!
   const headerLength = (bytes[start + 5]! << 16) | (bytes[start + 6]! << 8) | bytes[start + 7]!
   const headerStart = start + 8
@@ -288,7 +312,7 @@ const decodeFrameAt = (bytes: Buffer, start: number, total: number): RemotingCom
         "the peer is not speaking RocketMQ remoting or the stream is out of step."
     })
   }
-  const body = headerEnd === end ? undefined : bytes.subarray(headerEnd, end)
+  const body = headerEnd === end ? undefined : copyBody ? copyOf(bytes, headerEnd, end) : bytes.subarray(headerEnd, end)
   if (type === TYPE_JSON) return JsonHeader.decodeJsonHeader(bytes, headerStart, headerEnd, body)
   if (type === TYPE_ROCKETMQ) return BinaryHeader.decodeBinaryHeader(bytes, headerStart, headerEnd, body)
   return new FrameDecodeError({
@@ -322,7 +346,7 @@ const decodeFrameSync = (frame: Uint8Array, maxFrameLength: number): RemotingCom
       message: `A frame needs at least its 4-byte length prefix; got ${bytes.length} bytes.`
     })
   }
-  const total = checkLength(bytes.readInt32BE(0), maxFrameLength, bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!)
+  const total = frameLengthAt(bytes, 0, maxFrameLength)
   if (typeof total !== "number") return total
   if (total !== bytes.length) {
     return new FrameDecodeError({

@@ -225,6 +225,8 @@ export const make = (options: ConnectionOptions): Effect.Effect<ConnectionShape,
     const timeout = Duration.fromInputUnsafe(options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT)
     let raw: Net.Socket | undefined
     const tlsOn = options.tls !== undefined && options.tls !== false
+    // Node reads a TLS socket itself; a plain one reads into our frame reader.
+    const direct = tlsOn ? undefined : NetConnection.directReads(options.maxFrameLength)
     // With TLS: whether the TCP connect completed. A failure after it and before the handshake
     // completed is the handshake's (a certificate problem, or a peer that does not speak TLS).
     let tcpConnected = false
@@ -237,7 +239,9 @@ export const make = (options: ConnectionOptions): Effect.Effect<ConnectionShape,
         Effect.callback<Net.Socket, Socket.SocketError>((resume) => {
           const tls = options.tls
           const conn = !tlsOn
-            ? Net.createConnection({ host, port, noDelay: true, highWaterMark } as Net.NetConnectOpts)
+            ? Net.createConnection({ host, port, noDelay: true, highWaterMark, onread: direct?.onread } as Net.NetConnectOpts)
+              // Paused until the first read loop (see internal/netConnection.ts).
+              .pause()
             : Tls.connect({ ...(tls === true ? {} : tls), host, port, highWaterMark } as Tls.ConnectionOptions).setNoDelay(true)
           raw = conn
           // A permanent listener: an 'error' event without one would crash the process.
@@ -268,7 +272,9 @@ export const make = (options: ConnectionOptions): Effect.Effect<ConnectionShape,
         duration: timeout,
         orElse: () => Effect.fail(new ConnectError({ address, reason: "Timeout", detail: Duration.format(timeout) }))
       }),
-      Effect.map((socket) => NetConnection.make({ address, socket, maxFrameLength: options.maxFrameLength })),
+      Effect.map((socket) =>
+        NetConnection.make({ address, socket, maxFrameLength: options.maxFrameLength, reads: direct?.reads })
+      ),
       Effect.catchTag("SocketError", (error) => {
         const cause = error.reason._tag === "SocketOpenError" ? error.reason.cause : error
         const code = NetConnection.errorCode(cause)

@@ -4,17 +4,20 @@
  * Effect socket (`Connection.fromSocket`) — the same close reasons, bytes received before the
  * peer's FIN decoded before the failure, never a throw — and takes two hops out of each round trip:
  *
- * - reading: the socket flows and each `data` chunk is decoded inside its event, so a response
- *   resumes its caller from there. Effect's socket reader reads in paused mode: each chunk wakes
- *   the receive fiber (one scheduler turn) before the caller's own turn, and `read()` concatenates
- *   what is buffered into a new buffer (a copy of every large body);
+ * - reading: each chunk is decoded as soon as it is read, so a response resumes its caller from
+ *   there. Effect's socket reader reads in paused mode: each chunk wakes the receive fiber (one
+ *   scheduler turn) before the caller's own turn, and `read()` concatenates what is buffered into a
+ *   new buffer (a copy of every large body). A plain TCP socket reads into the memory of a
+ *   {@link FrameReader} (Node's `onread`, see {@link directReads}), past Node's stream machinery and
+ *   its buffer per read; a TLS socket flows and each `data` chunk is decoded inside its event;
  * - writing: {@link ConnectionShape.writeNow} writes synchronously, so the channel can write a batch
  *   at the end of the tick its callers queued it in rather than wake its send fiber to do it.
  *
  * The flowing reader is safe only because it is the sole reader: nothing else listens for
  * `readable` (a `readable` listener stops `data` from flowing, which stalls reads until somebody
  * calls `read()`), and `data` is listened to from the first `readLoop` on, so no byte is emitted to
- * nobody. Decoding is synchronous and bounded by the frame decoder, so flowing adds no buffering.
+ * nobody. A socket with `onread` is created paused and resumed by the first `readLoop`, for the
+ * same reason. Decoding is synchronous and bounded by the frame decoder, so neither adds buffering.
  *
  * @internal
  */
@@ -23,7 +26,8 @@ import type * as Net from "node:net"
 import * as Codec from "../Codec.ts"
 import type { ConnectionShape } from "../Connection.ts"
 import type { RemotingCommand } from "../RemotingCommand.ts"
-import { ClosedByPeer, ClosedLocally, type CloseReason, ConnectionReset } from "../RemotingError.ts"
+import { ClosedByPeer, ClosedLocally, type CloseReason, ConnectionReset, type FrameDecodeError } from "../RemotingError.ts"
+import { FrameReader } from "./frameReader.ts"
 
 /** A Node error's code (or message) for an error's detail. @internal */
 export const errorCode = (cause: unknown): string => {
@@ -37,8 +41,29 @@ export const errorCode = (cause: unknown): string => {
 }
 
 /**
- * The connection over `socket` (open, with a permanent `error` listener already attached). The
- * caller's scope owns the socket and destroys it.
+ * Reads into a {@link FrameReader}: `onread` goes into the socket's options (a plain TCP socket
+ * created paused), `reads` to {@link make}, which sets where each read is handed.
+ *
+ * @internal
+ */
+export interface DirectReads {
+  readonly reader: FrameReader
+  onRead: (bytes: number) => void
+}
+
+/** @internal */
+export const directReads = (maxFrameLength: number | undefined): {
+  readonly reads: DirectReads
+  readonly onread: Net.OnReadOpts
+} => {
+  const reads: DirectReads = { reader: new FrameReader({ maxFrameLength }), onRead: () => {} }
+  return { reads, onread: { buffer: () => reads.reader.next(), callback: (bytes) => reads.onRead(bytes) } }
+}
+
+/**
+ * The connection over `socket` (open, with a permanent `error` listener already attached), read
+ * through `reads` when the socket was created with its `onread`, else through its `data` events.
+ * The caller's scope owns the socket and destroys it.
  *
  * @internal
  */
@@ -46,9 +71,10 @@ export const make = (options: {
   readonly address: string
   readonly socket: Net.Socket
   readonly maxFrameLength?: number | undefined
+  readonly reads?: DirectReads | undefined
 }): ConnectionShape => {
-  const { address, socket } = options
-  const decoder = new Codec.FrameDecoder({ maxFrameLength: options.maxFrameLength })
+  const { address, socket, reads } = options
+  const decoder = reads === undefined ? new Codec.FrameDecoder({ maxFrameLength: options.maxFrameLength }) : undefined
   let failure: CloseReason | undefined
   let closedByUs = false
   let wrote = false
@@ -63,13 +89,21 @@ export const make = (options: {
     onFailure = undefined
     notify?.(failure)
   }
+  const decoded = (error: FrameDecodeError | undefined): void => {
+    if (error === undefined) return
+    fail(error)
+    socket.destroy()
+  }
   const onData = (chunk: Buffer): void => {
     if (failure !== undefined) return
     received = true
-    const error = decoder.pushEach(chunk, onCommand!)
-    if (error !== undefined) {
-      fail(error)
-      socket.destroy()
+    decoded(decoder!.pushEach(chunk, onCommand!))
+  }
+  if (reads !== undefined) {
+    reads.onRead = (bytes) => {
+      if (failure !== undefined) return
+      received = true
+      decoded(reads.reader.read(bytes, onCommand!))
     }
   }
   // A peer that closes without a word after our first request probably expects another protocol
@@ -87,11 +121,11 @@ export const make = (options: {
       if (failure !== undefined) return resume(Effect.fail(failure))
       onCommand = handle
       onFailure = (reason) => resume(Effect.fail(reason))
-      socket.on("data", onData)
-      socket.resume() // flowing again after an interrupted loop paused it
+      if (reads === undefined) socket.on("data", onData)
+      socket.resume() // reading again after creation or an interrupted loop paused it
       return Effect.sync(() => {
         onFailure = undefined
-        socket.off("data", onData)
+        if (reads === undefined) socket.off("data", onData)
         socket.pause()
       })
     })
@@ -165,7 +199,8 @@ export const make = (options: {
     writeAll,
     writeNow,
     awaitDrain,
-    isHealthy: () => failure === undefined && !closedByUs && decoder.error === undefined && !socket.destroyed,
+    isHealthy: () =>
+      failure === undefined && !closedByUs && (reads?.reader.error ?? decoder?.error) === undefined && !socket.destroyed,
     close: (how) => {
       if (closedByUs) return
       closedByUs = true

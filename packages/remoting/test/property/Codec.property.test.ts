@@ -2,12 +2,16 @@
  * Property tests of the codec: encode -> decode is the identity (modulo the documented
  * null/empty rules of ROCKETMQ headers), any chunking of a frame stream decodes to the same
  * commands, and random or mutated bytes never throw: they give a command or a FrameDecodeError.
+ * The frame reader (the decoder that owns the memory a socket reads into) decodes any stream read
+ * in any sizes as the frame decoder does, bad bytes included, and never lets a later read change a
+ * body it delivered.
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
 import fc from "fast-check"
 import { Buffer } from "node:buffer"
 import * as Codec from "../../src/Codec.ts"
+import { FrameReader } from "../../src/internal/frameReader.ts"
 import * as LanguageCode from "../../src/LanguageCode.ts"
 import * as RemotingCommand from "../../src/RemotingCommand.ts"
 import { FrameDecodeError } from "../../src/RemotingError.ts"
@@ -200,6 +204,118 @@ describe("fuzz: hostile bytes never throw or hang", () => {
             else bytes.splice(i, 1)
           }
           feed([Uint8Array.from(bytes)])
+        }
+      ),
+      { numRuns: 2000 }
+    )
+  })
+})
+
+/** Bodies around the reader's thresholds: small, about 16 KiB (read straight into their own buffer
+ * from there), about 64 KiB (its staging buffer's size) and beyond. */
+const readerBody = fc
+  .tuple(
+    fc.oneof(
+      fc.integer({ min: 0, max: 300 }),
+      fc.integer({ min: 16 * 1024 - 400, max: 16 * 1024 + 40 }),
+      fc.integer({ min: 64 * 1024 - 400, max: 64 * 1024 + 40 }),
+      fc.integer({ min: 0, max: 200 * 1024 })
+    ),
+    fc.integer({ min: 0, max: 255 })
+  )
+  .map(([n, seed]) => {
+    const bytes = Buffer.allocUnsafe(n)
+    for (let i = 0; i < n; i++) bytes[i] = (seed + i * 7 + (i >>> 9)) & 0xff
+    return n === 0 ? undefined : bytes
+  })
+
+/** The most bytes each read may bring: a byte, a few, a segment's worth, anything. */
+const readSizes = fc.array(
+  fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 1500 }), fc.integer({ min: 1, max: 70_000 })),
+  { minLength: 1, maxLength: 20 }
+)
+
+/**
+ * Feeds `stream` to `reader` as a socket with `onread` does: each read fills at most the next of
+ * `sizes` (cyclically) of the buffer the reader offers, and after 2,000 reads all it can (so a
+ * large stream in tiny reads stays quick). Stops at the first error.
+ */
+const readAll = (reader: FrameReader, stream: Buffer, sizes: ReadonlyArray<number>) => {
+  const commands: Array<RemotingCommand.RemotingCommand> = []
+  let error: FrameDecodeError | undefined
+  for (let pos = 0, i = 0; pos < stream.length && error === undefined; i++) {
+    const target = reader.next()
+    assert.isAbove(target.length, 0, "the reader always offers room for a read")
+    const n = Math.min(target.length, stream.length - pos, i < 2000 ? sizes[i % sizes.length]! : Infinity)
+    stream.copy(target, 0, pos, pos + n)
+    pos += n
+    error = reader.read(n, (command) => commands.push(command))
+  }
+  return { commands, error }
+}
+
+/** What the frame decoder makes of `stream` in one chunk: the commands before any error, and the error. */
+const viaDecoder = (stream: Buffer, maxFrameLength: number) => {
+  const commands: Array<RemotingCommand.RemotingCommand> = []
+  const error = new Codec.FrameDecoder({ maxFrameLength }).pushEach(stream, (command) => commands.push(command))
+  return { commands, error }
+}
+
+describe("frame reader", () => {
+  it("any stream of frames read in any sizes decodes to the same commands, bodies intact after later reads", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(binaryCommand, readerBody, fc.constantFrom("JSON" as const, "ROCKETMQ" as const)), {
+          minLength: 1,
+          maxLength: 8
+        }),
+        readSizes,
+        (items, sizes) => {
+          const commands = items.map(([c, body]) => RemotingCommand.make({ ...c, body }))
+          const expected = commands.map((c, i) => plain(items[i]![2] === "ROCKETMQ" ? binaryView(c) : c))
+          const stream = Buffer.concat(commands.map((c, i) => Codec.encodeFrame(c, items[i]![2])))
+          const { commands: decoded, error } = readAll(new FrameReader({ maxFrameLength }), stream, sizes)
+          expect(error).toBeUndefined()
+          // Compared only now: a body that were a view of reused memory would have changed.
+          expect(decoded.map(plain)).toEqual(expected)
+        }
+      ),
+      { numRuns: 100 }
+    )
+  }, 30_000)
+
+  it("hostile bytes: the frame decoder's commands and error, then terminal; never a throw", () => {
+    const frameOf = (payload: Uint8Array, type: number, headerLength: number) => {
+      const frame = Buffer.alloc(8 + payload.length)
+      frame.writeInt32BE(4 + payload.length, 0)
+      frame.writeInt32BE((type << 24) | (headerLength & 0xffffff), 4)
+      Buffer.from(payload).copy(frame, 8)
+      return frame
+    }
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 64 }),
+            fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.constantFrom(0, 1, 2, 0x7f), fc.nat(400)).map(([p, t, h]) =>
+              frameOf(p, t, h)
+            ),
+            binaryCommand.map((c) => Codec.encodeFrame(c, "JSON").subarray(0, 4096))
+          ),
+          { minLength: 1, maxLength: 6 }
+        ),
+        readSizes,
+        (parts, sizes) => {
+          const stream = Buffer.concat(parts)
+          const reader = new FrameReader({ maxFrameLength: 1 << 16 })
+          const read = readAll(reader, stream, sizes)
+          const decoded = viaDecoder(stream, 1 << 16)
+          expect(read.commands.map(plain)).toEqual(decoded.commands.map(plain))
+          expect([read.error?.reason, read.error?.message]).toEqual([decoded.error?.reason, decoded.error?.message])
+          if (read.error !== undefined) {
+            expect(reader.read(1, () => assert.fail("a terminal reader delivers nothing"))).toBe(read.error)
+            expect(reader.error).toBe(read.error)
+          }
         }
       ),
       { numRuns: 2000 }

@@ -23,10 +23,10 @@
  *    {@link Outbound.closedError}): at its deadline, WAITING means it never got into the queue
  *    (`QueueFull`), QUEUED a `RequestTimeout` not written, WRITTEN a `RequestTimeout` written; on
  *    close, `ChannelClosed.written` is whether it was WRITTEN. So `mayHaveReachedPeer` is exact.
- * 4. A request is in its channel's response table from registration until it is DONE; `heapIndex`
- *    is its place in the table's deadline heap, -1 outside it.
+ * 4. A request is in its channel's response table from registration until it is DONE; `place`
+ *    is its place in the table's deadline order, -1 outside it.
  *
- * One allocation serves the queue, the response table and the deadline heap. Stages are small
+ * One allocation serves the queue, the response table and the deadline order. Stages are small
  * integers, not strings: the channel reads them several times per request.
  *
  * @since 0.1.0
@@ -89,8 +89,8 @@ export class Outbound {
   readonly timeoutMillis: number
   /** Absolute deadline on the channel's clock (ms). */
   readonly deadline: number
-  /** Position in the response table's deadline heap; -1 when not in it. */
-  heapIndex = -1
+  /** Place in the response table's deadline order (see internal/deadlines.ts); -1 when not in it. */
+  place = -1
   /** Completes the caller (of `sendWaitResponse`, or its share of a bulk call); undefined for oneway and plain sends. */
   resume: ((exit: Exit.Exit<RemotingCommand, ChannelError>) => void) | undefined
   private current: Stage = QUEUED

@@ -1,22 +1,24 @@
 /**
- * The table of requests waiting for their response: `opaque -> pending entry`, plus a min-heap of
- * their deadlines.
+ * The table of requests waiting for their response: `opaque -> pending entry`, plus their
+ * deadlines in order.
  *
  * Every way a request can end — its response, its deadline, its caller's interruption, the channel
  * closing — goes through one {@link ResponseTableShape.complete}, which removes the entry and moves
  * it to its final stage (`Outbound.finish`) before resuming its caller. Once removed, an opaque completes nothing: each request resolves exactly
  * once, and a duplicate or late response is reported as unmatched.
  *
- * Deadlines live in one heap scanned by one timer fiber (the channel's) that sleeps on Effect's
- * clock until the earliest one; there is no timer per request. Entries leave the heap as soon as
- * they complete, so its size is the number pending, and expiring costs O(log n) per expired
- * request whatever the number pending.
+ * Deadlines are kept in order (`internal/deadlines.ts`: a sorted run for the usual in-order ones,
+ * a heap for the rest) and watched by one timer fiber (the channel's) that sleeps on Effect's clock
+ * until the earliest one; there is no timer per request. Entries leave the order as soon as they
+ * complete, and adding, completing or expiring one costs amortised O(1) for in-order deadlines and
+ * O(log n) for the others, whatever the number pending.
  *
  * @since 0.1.0
  */
 import { Context, Exit, Layer } from "effect"
 import type { RemotingCommand } from "./RemotingCommand.ts"
 import type { ChannelError } from "./RemotingError.ts"
+import { Deadlines } from "./internal/deadlines.ts"
 import type { Outbound } from "./Outbound.ts"
 
 /**
@@ -60,59 +62,17 @@ export class ResponseTable extends Context.Service<ResponseTable, ResponseTableS
  */
 export const makeUnsafe = (): ResponseTableShape => {
   const entries = new Map<number, Outbound>()
-  const heap: Array<Outbound> = []
+  const deadlines = new Deadlines<Outbound>()
   let listener: ((entry: Outbound, exit: Exit.Exit<RemotingCommand, ChannelError>) => void) | undefined
-
-  const swap = (i: number, j: number) => {
-    const a = heap[i]!
-    const b = heap[j]!
-    heap[i] = b
-    heap[j] = a
-    a.heapIndex = j
-    b.heapIndex = i
-  }
-  const siftUp = (i: number) => {
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (heap[parent]!.deadline <= heap[i]!.deadline) return
-      swap(i, parent)
-      i = parent
-    }
-  }
-  const siftDown = (i: number) => {
-    const n = heap.length
-    for (;;) {
-      const l = 2 * i + 1
-      if (l >= n) return
-      const r = l + 1
-      const smallest = r < n && heap[r]!.deadline < heap[l]!.deadline ? r : l
-      if (heap[i]!.deadline <= heap[smallest]!.deadline) return
-      swap(i, smallest)
-      i = smallest
-    }
-  }
-  const heapRemove = (entry: Outbound) => {
-    const i = entry.heapIndex
-    if (i < 0) return
-    entry.heapIndex = -1
-    const last = heap.pop()!
-    if (i === heap.length) return
-    heap[i] = last
-    last.heapIndex = i
-    siftDown(i)
-    siftUp(last.heapIndex)
-  }
 
   const register = (entry: Outbound) => {
     entries.set(entry.opaque, entry)
-    entry.heapIndex = heap.length
-    heap.push(entry)
-    siftUp(entry.heapIndex)
+    deadlines.add(entry)
   }
 
   const completeEntry = (entry: Outbound, exit: Exit.Exit<RemotingCommand, ChannelError>) => {
     entries.delete(entry.opaque)
-    heapRemove(entry)
+    deadlines.remove(entry)
     entry.finish()
     const resume = entry.resume
     entry.resume = undefined
@@ -129,8 +89,7 @@ export const makeUnsafe = (): ResponseTableShape => {
 
   const expireDue = (now: number, toError: (entry: Outbound) => ChannelError): number => {
     let n = 0
-    while (heap.length > 0 && heap[0]!.deadline <= now) {
-      const entry = heap[0]!
+    for (let entry = deadlines.first(); entry !== undefined && entry.deadline <= now; entry = deadlines.first()) {
       completeEntry(entry, Exit.fail(toError(entry)))
       n++
     }
@@ -152,7 +111,7 @@ export const makeUnsafe = (): ResponseTableShape => {
     has: (opaque) => entries.has(opaque),
     register,
     complete,
-    nextDeadline: () => (heap.length === 0 ? undefined : heap[0]!.deadline),
+    nextDeadline: () => deadlines.first()?.deadline,
     expireDue,
     failAll,
     onComplete: (l) => {

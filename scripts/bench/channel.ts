@@ -30,6 +30,8 @@
  *
  *   npm run bench:channel     (BENCH_SECONDS=1.5 BENCH_ROUNDS=3 by default; BENCH_BODIES=65536
  *                              BENCH_IN_FLIGHT=1,64 BENCH_CLIENTS=raw-json,channel run some only;
+ *                              BENCH_ISOLATE=1 runs each client's every run in a fresh process,
+ *                              after a warm-up of 1 s instead of 0.3 s;
  *                              -- --no-heap skips the heap measurement, -- --heap-only runs it alone)
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -44,7 +46,9 @@ import { type Call, cpuShare, openFloor, requestFor, type Result as Run, runRaw,
 import { fmt, listFromEnv, median, percentile, table } from "./harness.ts"
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-const TIMING: Timing = { warmupMs: 300, seconds: Number(process.env.BENCH_SECONDS ?? 1.5) }
+const ISOLATE = process.env.BENCH_ISOLATE === "1"
+// A fresh process compiles the client's code during its warm-up: a longer one keeps that out of the window.
+const TIMING: Timing = { warmupMs: ISOLATE ? 1000 : 300, seconds: Number(process.env.BENCH_SECONDS ?? 1.5) }
 
 const startServer = (silent: boolean): Promise<{ port: number; child: ChildProcess }> =>
   new Promise((resolve, reject) => {
@@ -177,6 +181,37 @@ interface Client {
   readonly run: (inFlight: number, bodySize: number) => Promise<Run>
 }
 
+/**
+ * `client`'s run in a process of its own (BENCH_ISOLATE=1): this script again with `--child`, which
+ * runs that one client once and prints its result as JSON. In one process every client runs after
+ * others, on a heap they grew and with Effect's runtime compiled for their call shapes; alone, a
+ * client meets only its own.
+ */
+const isolated = (client: Client, port: number): Client => ({
+  ...client,
+  run: (inFlight, bodySize) =>
+    new Promise((resolve, reject) => {
+      const args = [...process.execArgv, process.argv[1]!, "--child", client.name, String(port), String(inFlight), String(bodySize)]
+      const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] })
+      const out: Array<Buffer> = []
+      child.stdout!.on("data", (d: Buffer) => out.push(d))
+      child.once("error", reject)
+      child.once("exit", (code) =>
+        code === 0
+          ? resolve(JSON.parse(Buffer.concat(out).toString()) as Run)
+          : reject(new Error(`${client.name} exited with ${code} in its own process`)))
+    })
+})
+
+/** The `--child` side of {@link isolated}: one run of one client, its result on stdout. */
+const childRun = async (args: ReadonlyArray<string>) => {
+  const [name, port, inFlight, bodySize] = args
+  const client = clientsFor(Number(port), []).find((c) => c.name === name)
+  if (client === undefined) throw new Error(`no client named "${name}"`)
+  const run = await client.run(Number(inFlight), Number(bodySize))
+  process.stdout.write(JSON.stringify({ ...run, latencies: run.latencies.map((l) => Math.round(l * 1000) / 1000) }))
+}
+
 const clientsFor = (port: number, externals: ReadonlyArray<External>): ReadonlyArray<Client> => {
   const effect = (name: string, open: Effect.Effect<Call, unknown, Scope.Scope>, shape: Shape): Client => ({
     name: `${name} ${shape}`,
@@ -228,10 +263,13 @@ const statOf = (rs: ReadonlyArray<Run>): Stat => {
 const ratio = (a: number, b: number | undefined) => (b === undefined ? "–" : fmt(a / b, 2) + "x")
 
 const main = async () => {
+  const childAt = process.argv.indexOf("--child")
+  if (childAt >= 0) return childRun(process.argv.slice(childAt + 1))
   if (process.argv.includes("--heap-only")) return heapOnly()
   const externals = parseExternal(process.env.BENCH_EXTERNAL)
   const { port, child } = await startServer(false)
-  const clients = clientsFor(port, externals)
+  const inProcess = clientsFor(port, [])
+  const clients = clientsFor(port, externals).map((c) => (ISOLATE && inProcess.some((x) => x.name === c.name) ? isolated(c, port) : c))
   const rows: Array<Array<string>> = []
   const load = Os.loadavg().map((l) => l.toFixed(2)).join(" ")
   try {
@@ -268,7 +306,8 @@ const main = async () => {
     child.kill("SIGTERM")
   }
   console.log(
-    `Channel vs hand-written node:net clients, ${ROUNDS} interleaved rounds of ${TIMING.seconds}s per client per case ` +
+    `Channel vs hand-written node:net clients, ${ROUNDS} interleaved rounds of ${TIMING.seconds}s per client per case, ` +
+      `${ISOLATE ? "each run in a process of its own" : "all in one process"} ` +
       `(${process.version}, ${Os.cpus().length} CPUs, load average at start ${load}).`
   )
   console.log(

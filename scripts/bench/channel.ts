@@ -345,7 +345,7 @@ const heapOnly = async () => {
         ? "\nHeap per pending request: run with node --expose-gc to measure."
         : `\nHeap per pending request, 100,000 pending: ${fmt(perPending.total)} bytes in all, of which ` +
           `${fmt(perPending.fibers)} are the caller's own parked fiber (measured alone) and ` +
-          `${fmt(perPending.total - perPending.fibers)} the channel's (entry, table, heap, encoded frame until written).`
+          `${fmt(perPending.total - perPending.fibers)} the channel's (entry, table, deadline order, encoded frame until written).`
     )
   } finally {
     silent.child.kill("SIGTERM")

@@ -5,9 +5,9 @@
  *
  * A channel is a scoped service built from three parts ({@link fromConnection}): a
  * {@link Connection} (the socket and the frame decoder), a {@link SendQueue} (bounded, drained by
- * one send fiber) and a {@link ResponseTable} (opaque -> pending entry, with a deadline heap); each
- * request is one `Outbound` entry whose stages say what may still happen to it. Building it forks
- * three fibers into its scope:
+ * one send fiber) and a {@link ResponseTable} (opaque -> pending entry, with its deadlines in
+ * order); each request is one `Outbound` entry whose stages say what may still happen to it.
+ * Building it forks three fibers into its scope:
  *
  * - the **send fiber** takes everything queued (capped by count and bytes), writes small frames
  *   into one buffer and large bodies beside it, and hands the batch to the socket in one write.

@@ -57,7 +57,12 @@ export const directReads = (maxFrameLength: number | undefined): {
   readonly onread: Net.OnReadOpts
 } => {
   const reads: DirectReads = { reader: new FrameReader({ maxFrameLength }), onRead: () => {} }
-  return { reads, onread: { buffer: () => reads.reader.next(), callback: (bytes) => reads.onRead(bytes) } }
+  // The callback returns true: keep reading (a failed connection is destroyed, which stops reads).
+  const callback = (bytes: number): boolean => {
+    reads.onRead(bytes)
+    return true
+  }
+  return { reads, onread: { buffer: () => reads.reader.next(), callback } }
 }
 
 /**

@@ -18,6 +18,7 @@
 import { Buffer } from "node:buffer"
 import { Effect, Result } from "effect"
 import * as BinaryHeader from "./internal/binaryHeader.ts"
+import { copyRange } from "./internal/headerScratch.ts"
 import * as JsonHeader from "./internal/jsonHeader.ts"
 import type { RemotingCommand } from "./RemotingCommand.ts"
 import { FrameDecodeError } from "./RemotingError.ts"
@@ -213,13 +214,6 @@ export const decodeHeader = (
   return out instanceof FrameDecodeError ? Result.fail(out) : Result.succeed(out)
 }
 
-/** `bytes[start, end)` in a buffer of its own (from Node's shared pool when small). */
-const copyOf = (bytes: Buffer, start: number, end: number): Buffer => {
-  const out = Buffer.allocUnsafe(end - start)
-  bytes.copy(out, 0, start, end)
-  return out
-}
-
 const hex32 = (n: number): string => "0x" + (n >>> 0).toString(16).padStart(8, "0")
 
 /**
@@ -312,7 +306,7 @@ export const decodeFrameAt = (
         "the peer is not speaking RocketMQ remoting or the stream is out of step."
     })
   }
-  const body = headerEnd === end ? undefined : copyBody ? copyOf(bytes, headerEnd, end) : bytes.subarray(headerEnd, end)
+  const body = headerEnd === end ? undefined : copyBody ? copyRange(bytes, headerEnd, end) : bytes.subarray(headerEnd, end)
   if (type === TYPE_JSON) return JsonHeader.decodeJsonHeader(bytes, headerStart, headerEnd, body)
   if (type === TYPE_ROCKETMQ) return BinaryHeader.decodeBinaryHeader(bytes, headerStart, headerEnd, body)
   return new FrameDecodeError({

@@ -1,5 +1,6 @@
 /**
- * The one scratch buffer both header encoders write into, then copy out of once.
+ * The one scratch buffer both header encoders write into, then copy out of once (with the range
+ * copy the frame reader also uses for the bodies it copies out of its reused buffer).
  *
  * @internal
  */
@@ -21,12 +22,15 @@ export const reserve = (pos: number, extra: number): Buffer => {
   return scratch
 }
 
-/** The scratch bytes [0, length) in a buffer of their own (one allocation, one copy). */
-export const copyScratch = (length: number): Buffer => {
-  const out = Buffer.allocUnsafe(length)
-  scratch.copy(out, 0, 0, length)
+/** `bytes[start, end)` in a buffer of their own: one allocation (from Node's pool when small), one copy. */
+export const copyRange = (bytes: Buffer, start: number, end: number): Buffer => {
+  const out = Buffer.allocUnsafe(end - start)
+  bytes.copy(out, 0, start, end)
   return out
 }
+
+/** The scratch bytes [0, length) in a buffer of their own. */
+export const copyScratch = (length: number): Buffer => copyRange(scratch, 0, length)
 
 /** The scratch bytes [0, length) as UTF-8 text. */
 export const scratchText = (length: number): string => scratch.toString("utf8", 0, length)

@@ -268,8 +268,9 @@ const main = async () => {
   if (process.argv.includes("--heap-only")) return heapOnly()
   const externals = parseExternal(process.env.BENCH_EXTERNAL)
   const { port, child } = await startServer(false)
-  const inProcess = clientsFor(port, [])
-  const clients = clientsFor(port, externals).map((c) => (ISOLATE && inProcess.some((x) => x.name === c.name) ? isolated(c, port) : c))
+  // External clients run in processes of their own already.
+  const isExternal = (c: Client) => externals.some((x) => x.name === c.name)
+  const clients = clientsFor(port, externals).map((c) => (ISOLATE && !isExternal(c) ? isolated(c, port) : c))
   const rows: Array<Array<string>> = []
   const load = Os.loadavg().map((l) => l.toFixed(2)).join(" ")
   try {
